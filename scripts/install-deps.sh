@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of reattest from Debian 12 packages.
+# Idempotent and non-interactive; run as root (or through sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libuv1-dev libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
+  libcpp-httplib-dev prometheus-cpp-dev catch2 libssl-dev libyaml-cpp-dev
+  libsimdjson-dev nlohmann-json3-dev libspdlog-dev
+  clang-format-14 openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
