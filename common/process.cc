@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +12,17 @@
 #include "common/strings.h"
 
 namespace reattest {
+namespace {
+
+// glibc 2.36's <sys/pidfd.h> declares these without extern "C", so C++ cannot
+// link against them; the raw system calls are stable and simple.
+int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+int PidfdSendSignal(int pidfd, int signal) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
+}  // namespace
 
 Pidfd& Pidfd::operator=(Pidfd&& other) noexcept {
   if (this != &other) {
@@ -31,7 +41,7 @@ Pidfd::~Pidfd() {
 }
 
 absl::StatusOr<Pidfd> Pidfd::Open(pid_t pid) {
-  int fd = pidfd_open(pid, 0);
+  int fd = PidfdOpen(pid);
   if (fd < 0) {
     return absl::ErrnoToStatus(errno, Concat("pidfd_open(", pid, ")"));
   }
@@ -43,7 +53,7 @@ bool Pidfd::IsAlive() const {
     return false;
   }
   // Signal 0 checks existence only; ESRCH means the process has exited.
-  return pidfd_send_signal(fd_, 0, nullptr, 0) == 0 || errno == EPERM;
+  return PidfdSendSignal(fd_, 0) == 0 || errno == EPERM;
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
