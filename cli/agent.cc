@@ -1,0 +1,229 @@
+#include "cli/agent.h"
+
+#include <sys/resource.h>
+#include <uv.h>
+
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "attestors/registry.h"
+#include "common/log.h"
+#include "common/peer.h"
+#include "common/strings.h"
+#include "streams/api_server.h"
+#include "streams/listener.h"
+#include "supervisor/event_loop.h"
+#include "supervisor/identity_feed.h"
+#include "supervisor/supervisor.h"
+#include "supervisor/worker_pool.h"
+
+namespace reattest::cli {
+namespace {
+
+const log::Logger kLog("agent");
+
+// Calls open after SIGTERM are ended by the supervisor first; this bounds
+// how long the server then waits for them to flush.
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
+// Network lookups block for up to their timeout; this many may wait at once.
+constexpr size_t kNetworkThreads = 8;
+
+// Thousands of streams need thousands of descriptors (SPEC section 3).
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  rlim_t soft_before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    limit.rlim_cur = soft_before;
+  }
+  kLog.Info("file descriptor limit", {{"soft_before", static_cast<uint64_t>(soft_before)},
+                                      {"soft", static_cast<uint64_t>(limit.rlim_cur)},
+                                      {"hard", static_cast<uint64_t>(limit.rlim_max)}});
+}
+
+// NOTES: Debian's Abseil runs deadlock detection on every mutex without NDEBUG.
+void DisableMutexDeadlockDetection() {
+#ifdef NDEBUG
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
+}
+
+// Tests select the pidfd fallback to exercise both pinning paths.
+PidfdSource PidfdSourceFromEnvironment() {
+  const char* value = std::getenv("REATTEST_PIDFD_SOURCE");
+  std::string_view source = value == nullptr ? "" : value;
+  if (source == "pidfd_open") {
+    return PidfdSource::kPidfdOpen;
+  }
+  if (source == "peer") {
+    return PidfdSource::kPeerPidfd;
+  }
+  return PidfdSource::kAuto;
+}
+
+// Everything that lives on the loop, torn down on the loop.
+class Agent {
+ public:
+  explicit Agent(const supervisor::Config& config) : config_(config) {}
+
+  int Run();
+
+ private:
+  absl::Status Assemble();
+  void StartOnLoop();
+  void BeginShutdown();
+  void Reload();
+  void CloseSignals();
+
+  supervisor::Config config_;
+  supervisor::EventLoop loop_;
+  std::unique_ptr<supervisor::WorkerPool> network_pool_;
+  std::unique_ptr<supervisor::Supervisor> supervisor_;
+  std::unique_ptr<supervisor::IdentityFeed> feed_;
+  std::unique_ptr<streams::Listener> listener_;
+  std::unique_ptr<streams::ApiServer> server_;
+  uv_signal_t sigterm_{}, sigint_{}, sighup_{};
+  std::promise<void> stop_requested_;
+  bool stopping_ = false;
+};
+
+absl::Status Agent::Assemble() {
+  absl::StatusOr<std::vector<std::unique_ptr<attestors::Attestor>>> attestors =
+      attestors::BuildAttestors(config_.attestors);
+  if (!attestors.ok()) {
+    return attestors.status();
+  }
+  network_pool_ = std::make_unique<supervisor::WorkerPool>(kNetworkThreads);
+  supervisor::SupervisorOptions options;
+  options.proc_root = config_.proc_root;
+  options.reattestation = config_.reattestation;
+  supervisor_ = std::make_unique<supervisor::Supervisor>(loop_, options, *std::move(attestors),
+                                                         *network_pool_);
+
+  absl::StatusOr<std::unique_ptr<supervisor::IdentityFeed>> feed =
+      supervisor::IdentityFeed::Create(loop_, config_, [this](auto snapshot) {
+        supervisor_->SetIdentity(std::move(snapshot));
+      });
+  if (!feed.ok()) {
+    return feed.status();
+  }
+  feed_ = *std::move(feed);
+
+  absl::StatusOr<std::unique_ptr<streams::Listener>> listener = streams::Listener::Bind(
+      loop_, config_.socket_path, config_.socket_mode, PidfdSourceFromEnvironment());
+  if (!listener.ok()) {
+    return absl::Status(listener.status().code(),
+                        Concat("socket_path: ", listener.status().message()));
+  }
+  listener_ = *std::move(listener);
+
+  absl::StatusOr<std::unique_ptr<streams::ApiServer>> server =
+      streams::ApiServer::Start(loop_, *supervisor_);
+  if (!server.ok()) {
+    return server.status();
+  }
+  server_ = *std::move(server);
+  return absl::OkStatus();
+}
+
+void Agent::StartOnLoop() {
+  if (absl::Status status = feed_->Start(); !status.ok()) {
+    kLog.Error("identity source failed to start", {{"error", std::string(status.message())}});
+  }
+  listener_->Start([this](int fd, supervisor::ConnectionInfo info) {
+    supervisor_->OnConnection(info);
+    server_->Adopt(fd, std::move(info));
+  });
+
+  struct SignalSpec {
+    uv_signal_t* handle;
+    int signal;
+  };
+  for (SignalSpec spec : {SignalSpec{&sigterm_, SIGTERM}, SignalSpec{&sigint_, SIGINT},
+                          SignalSpec{&sighup_, SIGHUP}}) {
+    uv_signal_init(loop_.uv(), spec.handle);
+    spec.handle->data = this;
+    uv_signal_start(
+        spec.handle,
+        [](uv_signal_t* handle, int signal) {
+          auto* agent = static_cast<Agent*>(handle->data);
+          signal == SIGHUP ? agent->Reload() : agent->BeginShutdown();
+        },
+        spec.signal);
+  }
+  kLog.Info("serving", {{"socket_path", config_.socket_path},
+                        {"trust_domain", config_.trust_domain},
+                        {"version", REATTEST_VERSION}});
+}
+
+// Loop thread. Ends every call with Unavailable, then lets main() shut the
+// gRPC server down (which waits, so it cannot run on the loop).
+void Agent::BeginShutdown() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  kLog.Info("shutting down");
+  listener_->Close();
+  feed_->Stop();
+  supervisor_->Shutdown(absl::UnavailableError("agent shutting down"));
+  stop_requested_.set_value();
+}
+
+void Agent::Reload() {
+  // TODO: re-read the config file on SIGHUP and apply reattestation.* and
+  // log.level (SPEC section 6); today SIGHUP re-reads the entries only.
+  kLog.Info("SIGHUP: re-reading the entries file");
+  feed_->Reload();
+}
+
+void Agent::CloseSignals() {
+  for (uv_signal_t* handle : {&sigterm_, &sigint_, &sighup_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(handle), nullptr);
+  }
+}
+
+int Agent::Run() {
+  RaiseFileLimit();
+  DisableMutexDeadlockDetection();
+  if (absl::Status status = Assemble(); !status.ok()) {
+    kLog.Error("cannot start", {{"error", std::string(status.message())}});
+    return 1;
+  }
+
+  loop_.Post([this] { StartOnLoop(); });
+  std::thread loop_thread([this] { loop_.Run(); });
+
+  stop_requested_.get_future().wait();
+  server_->Shutdown(kShutdownGrace);
+  loop_.Post([this] {
+    supervisor_.reset();
+    feed_.reset();
+    listener_.reset();
+    CloseSignals();
+    loop_.Stop();
+  });
+  loop_thread.join();
+  kLog.Info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int RunAgent(const supervisor::Config& config) {
+  log::SetLevel(config.log_level);
+  log::SetFormat(config.log_format);
+  for (const std::string& key : config.unbuilt_keys) {
+    kLog.Warn("config key is accepted but its feature is not built yet; ignoring it",
+              {{"key", key}});
+  }
+  Agent agent(config);
+  return agent.Run();
+}
+
+}  // namespace reattest::cli

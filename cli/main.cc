@@ -1,0 +1,124 @@
+// reattest: a SPIFFE node agent that re-attests instead of giving up.
+// Command dispatch only; each command lives in its own file.
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli/agent.h"
+#include "cli/api_fetch.h"
+#include "cli/embedded_default.h"
+#include "cli/flags.h"
+#include "supervisor/config.h"
+#include "supervisor/defaults.h"
+
+namespace reattest::cli {
+namespace {
+
+constexpr char kUsage[] = R"(usage:
+  reattest run [--config FILE]
+  reattest config check --config FILE
+  reattest api fetch x509 [--socket PATH] [--write DIR] [--timeout 5s]
+  reattest version
+)";
+
+int Usage() {
+  std::fputs(kUsage, stderr);
+  return 2;
+}
+
+// Parses flags or prints why not; `flags` is empty on error.
+std::optional<Flags> ParseFlags(const std::vector<std::string>& args,
+                                const std::set<std::string>& known) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, known);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "%s\n%s", std::string(flags.status().message()).c_str(), kUsage);
+    return std::nullopt;
+  }
+  return *std::move(flags);
+}
+
+// Loads the named config file, printing every error as FILE:LINE: KEY: message.
+std::optional<supervisor::Config> LoadOrReport(const std::string& path) {
+  supervisor::ConfigResult result = supervisor::LoadConfigFile(path);
+  for (const std::string& error : result.errors) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+  }
+  return result.config;
+}
+
+int Run(const std::vector<std::string>& args) {
+  std::optional<Flags> flags = ParseFlags(args, {"config"});
+  if (!flags || !flags->positional().empty()) {
+    return Usage();
+  }
+  std::optional<std::string> path = flags->Get("config");
+  if (!path) {
+    absl::StatusOr<supervisor::Config> config = PrepareEmbeddedDefault();
+    if (!config.ok()) {
+      std::fprintf(stderr, "embedded default: %s\n", std::string(config.status().message()).c_str());
+      return 1;
+    }
+    return RunAgent(*config);
+  }
+  std::optional<supervisor::Config> config = LoadOrReport(*path);
+  return config ? RunAgent(*config) : 1;
+}
+
+int ConfigCheck(const std::vector<std::string>& args) {
+  std::optional<Flags> flags = ParseFlags(args, {"config"});
+  if (!flags || flags->positional() != std::vector<std::string>{"check"} || !flags->Get("config")) {
+    return Usage();
+  }
+  if (!LoadOrReport(*flags->Get("config"))) {
+    return 1;
+  }
+  std::printf("ok\n");
+  return 0;
+}
+
+int ApiFetch(const std::vector<std::string>& args) {
+  std::optional<Flags> flags = ParseFlags(args, {"socket", "write", "timeout", "audience"});
+  if (!flags || flags->positional() != std::vector<std::string>{"fetch", "x509"}) {
+    return Usage();
+  }
+  FetchOptions options;
+  options.socket_path = flags->Get("socket").value_or(supervisor::ClientSocketPath());
+  options.write_dir = flags->Get("write").value_or("");
+  if (std::optional<std::string> timeout = flags->Get("timeout")) {
+    absl::StatusOr<Duration> parsed = ParseDuration(*timeout);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "--timeout: %s\n", std::string(parsed.status().message()).c_str());
+      return 2;
+    }
+    options.timeout = *parsed;
+  }
+  return FetchX509(options);
+}
+
+}  // namespace
+}  // namespace reattest::cli
+
+int main(int argc, char** argv) {
+  using namespace reattest::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    return Usage();
+  }
+  std::string command = args.front();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "run") {
+    return Run(rest);
+  }
+  if (command == "config") {
+    return ConfigCheck(rest);
+  }
+  if (command == "api") {
+    return ApiFetch(rest);
+  }
+  if (command == "version") {
+    std::printf("reattest %s\n", REATTEST_VERSION);
+    return 0;
+  }
+  return Usage();
+}

@@ -1,0 +1,33 @@
+#include "streams/api_server.h"
+
+#include <grpcpp/server_posix.h>
+
+namespace reattest::streams {
+
+ApiServer::ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor)
+    : workload_api_(loop, supervisor, connections_) {}
+
+absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(supervisor::EventLoop& loop,
+                                                            supervisor::Supervisor& supervisor) {
+  std::unique_ptr<ApiServer> api(new ApiServer(loop, supervisor));
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&api->workload_api_);
+  api->server_ = builder.BuildAndStart();
+  if (api->server_ == nullptr) {
+    return absl::InternalError("gRPC server failed to start");
+  }
+  return api;
+}
+
+void ApiServer::Adopt(int fd, supervisor::ConnectionInfo info) {
+  // Recorded before gRPC sees the descriptor, so the first call finds it.
+  connections_.Add(fd, std::move(info));
+  grpc::AddInsecureChannelFromFd(server_.get(), fd);
+}
+
+void ApiServer::Shutdown(Duration grace) {
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(grace));
+}
+
+}  // namespace reattest::streams

@@ -1,0 +1,482 @@
+#include "supervisor/supervisor.h"
+
+#include <algorithm>
+#include <random>
+
+#include "common/peer.h"
+#include "common/strings.h"
+#include "supervisor/backoff.h"
+
+namespace reattest::supervisor {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view kPinFailed = "could not verify existence of the original caller";
+constexpr std::string_view kNoIdentity = "no identity issued";
+constexpr std::string_view kAttestationFailed = "workload attestation failed";
+
+int64_t MillisSince(steady_clock::time_point start) {
+  return duration_cast<milliseconds>(steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+std::string_view WorkloadStateName(WorkloadState state) {
+  switch (state) {
+    case WorkloadState::kAttesting:
+      return "attesting";
+    case WorkloadState::kComplete:
+      return "complete";
+    case WorkloadState::kDegraded:
+      return "degraded";
+  }
+  return "unknown";
+}
+
+std::string_view AttestReasonName(AttestReason reason) {
+  switch (reason) {
+    case AttestReason::kFirst:
+      return "first";
+    case AttestReason::kRetry:
+      return "retry";
+    case AttestReason::kPeriodic:
+      return "periodic";
+    case AttestReason::kRecovered:
+      return "recovered";
+  }
+  return "unknown";
+}
+
+std::string_view ApiName(Api api) {
+  switch (api) {
+    case Api::kX509Svid:
+      return "x509_svid";
+    case Api::kX509Bundles:
+      return "x509_bundles";
+    case Api::kJwtBundles:
+      return "jwt_bundles";
+    case Api::kSds:
+      return "sds";
+  }
+  return "unknown";
+}
+
+// One attestation round of one workload: every attestor plus the pin check,
+// run concurrently off the loop. Each job writes only its own slot; the loop
+// reads them after the last job's completion has been posted back.
+struct Supervisor::Round {
+  uint64_t workload_id = 0;
+  pid_t pid = 0;
+  AttestReason reason = AttestReason::kFirst;
+  steady_clock::time_point started;
+  attestors::AttestRequest request;
+  std::vector<attestors::AttestResult> results;
+  size_t pending = 0;
+  absl::Status pin_status;
+  uint64_t start_time = 0;
+};
+
+Supervisor::Supervisor(EventLoop& loop, SupervisorOptions options,
+                       std::vector<std::unique_ptr<attestors::Attestor>> attestors,
+                       WorkerPool& network_pool)
+    : loop_(loop),
+      options_(std::move(options)),
+      attestors_(std::move(attestors)),
+      network_pool_(network_pool),
+      attestor_failing_(attestors_.size(), false) {
+  if (!options_.random) {
+    options_.random = [engine = std::make_shared<std::mt19937_64>(std::random_device{}())] {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(*engine);
+    };
+  }
+}
+
+Supervisor::~Supervisor() = default;
+
+void Supervisor::OnConnection(const ConnectionInfo& connection) {
+  if (!shutting_down_) {
+    FindOrCreate(connection);
+  }
+}
+
+Workload* Supervisor::FindOrCreate(const ConnectionInfo& connection) {
+  auto it = workloads_.find(connection.pid);
+  if (it != workloads_.end()) {
+    // A live pidfd means the PID has not been reused: same process.
+    if (it->second->pidfd->IsAlive()) {
+      return it->second.get();
+    }
+    DropWorkload(*it->second, absl::UnauthenticatedError(std::string(kPinFailed)));
+  }
+
+  auto workload = std::make_unique<Workload>(loop_, next_workload_id_++, connection,
+                                             attestors_.size());
+  Workload& created = *workload;
+  workloads_[connection.pid] = std::move(workload);
+  uint64_t id = created.id;
+  pid_t pid = created.pid;
+  created.exit_watch.StartReadable([this, pid, id] {
+    if (Workload* exited = Find(pid, id)) {
+      log_.Debug("workload process exited", {{"pid", pid}});
+      DropWorkload(*exited, absl::UnauthenticatedError("workload process exited"));
+    }
+  });
+  ArmIdleDrop(created);
+  StartAttestation(created, AttestReason::kFirst);
+  return &created;
+}
+
+Workload* Supervisor::Find(pid_t pid, uint64_t id) {
+  auto it = workloads_.find(pid);
+  if (it == workloads_.end() || it->second->id != id) {
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+void Supervisor::DropWorkload(Workload& workload, const absl::Status& status) {
+  std::vector<StreamSink*> streams = workload.streams;
+  for (StreamSink* sink : streams) {
+    EndStream(sink, status);
+  }
+  // Destroys the workload's timers and exit watch with it.
+  workloads_.erase(workload.pid);
+}
+
+void Supervisor::ArmIdleDrop(Workload& workload) {
+  pid_t pid = workload.pid;
+  uint64_t id = workload.id;
+  workload.drop_timer.Start(options_.idle_drop_after, [this, pid, id] {
+    if (Workload* idle = Find(pid, id); idle != nullptr && idle->streams.empty()) {
+      workloads_.erase(pid);
+    }
+  });
+}
+
+void Supervisor::AttachStream(StreamSink* sink, const ConnectionInfo& connection) {
+  if (shutting_down_) {
+    sink->End(absl::UnavailableError("agent shutting down"));
+    return;
+  }
+  Workload* workload = FindOrCreate(connection);
+  workload->drop_timer.Stop();
+  workload->streams.push_back(sink);
+  StreamRecord& record = streams_[sink];
+  record.workload_id = workload->id;
+  record.pid = workload->pid;
+  Serve(*workload, sink, record);
+}
+
+void Supervisor::DetachStream(StreamSink* sink) {
+  auto it = streams_.find(sink);
+  if (it == streams_.end()) {
+    return;
+  }
+  Workload* workload = Find(it->second.pid, it->second.workload_id);
+  streams_.erase(it);
+  if (workload == nullptr) {
+    return;
+  }
+  std::erase(workload->streams, sink);
+  if (workload->streams.empty()) {
+    ArmIdleDrop(*workload);
+  }
+}
+
+void Supervisor::EndStream(StreamSink* sink, const absl::Status& status) {
+  DetachStream(sink);
+  sink->End(status);
+}
+
+// --- Attestation -----------------------------------------------------------
+
+void Supervisor::StartAttestation(Workload& workload, AttestReason reason) {
+  if (workload.attestation_in_flight) {
+    // Concurrent streams and triggers share the round in flight, plus at most one more.
+    if (!workload.queued) {
+      workload.queued = reason;
+    }
+    return;
+  }
+  workload.attestation_in_flight = true;
+  workload.next_attestation.Stop();
+  workload.armed_retry_n = -1;
+
+  auto round = std::make_shared<Round>();
+  round->workload_id = workload.id;
+  round->pid = workload.pid;
+  round->reason = reason;
+  round->started = steady_clock::now();
+  round->request = {workload.pid, options_.proc_root, workload.start_time.value_or(0)};
+  round->results.resize(attestors_.size());
+  round->pending = attestors_.size() + 1;
+
+  // The pin check reads /proc: thread pool. On the first round it also
+  // checks that the process still has the credentials it connected with.
+  bool first = !workload.start_time.has_value();
+  loop_.QueueWork(
+      [round, first, proc_root = options_.proc_root, uid = workload.connect_uid,
+       gid = workload.connect_gid] {
+        absl::StatusOr<uint64_t> start_time = ReadStartTime(proc_root, round->pid);
+        if (!start_time.ok()) {
+          round->pin_status = start_time.status();
+          return;
+        }
+        round->start_time = *start_time;
+        if (first) {
+          absl::StatusOr<ProcStatus> status = ReadProcStatus(proc_root, round->pid);
+          if (!status.ok() || status->uid != uid || status->gid != gid) {
+            round->pin_status = absl::UnauthenticatedError("credentials changed since connect");
+          }
+        }
+      },
+      [this, round] { OnJobDone(round); });
+  for (size_t i = 0; i < attestors_.size(); ++i) {
+    RunAttestor(round, i);
+  }
+}
+
+void Supervisor::RunAttestor(const std::shared_ptr<Round>& round, size_t index) {
+  attestors::Attestor* attestor = attestors_[index].get();
+  auto work = [round, index, attestor] {
+    round->results[index] = attestor->Attest(round->request);
+  };
+  if (attestor->work_kind() == attestors::WorkKind::kProc) {
+    loop_.QueueWork(std::move(work), [this, round] { OnJobDone(round); });
+    return;
+  }
+  // TODO: enforce each network attestor's `timeout` from the loop with a
+  // timer that abandons a late result; today the attestor's own request
+  // timeouts bound the wait.
+  network_pool_.Submit([this, round, work = std::move(work)] {
+    work();
+    loop_.Post([this, round] { OnJobDone(round); });
+  });
+}
+
+void Supervisor::OnJobDone(const std::shared_ptr<Round>& round) {
+  if (--round->pending > 0) {
+    return;
+  }
+  Workload* workload = Find(round->pid, round->workload_id);
+  if (workload == nullptr) {
+    return;  // dropped meanwhile: its process exited or it idled out
+  }
+  workload->attestation_in_flight = false;
+  FinishAttestation(*workload, *round);
+}
+
+void Supervisor::FinishAttestation(Workload& workload, Round& round) {
+  bool pinned = round.pin_status.ok() && workload.pidfd->IsAlive() &&
+                (!workload.start_time || *workload.start_time == round.start_time);
+  if (!pinned) {
+    log_.Warn("dropping attestation: caller is no longer the process that connected",
+              {{"pid", workload.pid}, {"reason", std::string(round.pin_status.message())}});
+    DropWorkload(workload, absl::UnauthenticatedError(std::string(kPinFailed)));
+    return;
+  }
+  workload.start_time = round.start_time;
+
+  bool was_degraded = workload.state == WorkloadState::kDegraded;
+  ApplyResults(workload.attestors, round.results);
+  workload.selectors = MergedSelectors(workload.attestors);
+  workload.state =
+      AnyTransient(workload.attestors) ? WorkloadState::kDegraded : WorkloadState::kComplete;
+
+  ScheduleNext(workload, was_degraded);
+  LogOutcomes(workload, round);
+  Refresh(workload, /*force=*/true);
+  ReattestRecovered(round);
+
+  if (workload.queued && !shutting_down_) {
+    AttestReason reason = *workload.queued;
+    workload.queued.reset();
+    StartAttestation(workload, reason);
+  }
+}
+
+void Supervisor::ScheduleNext(Workload& workload, bool was_degraded) {
+  const ReattestationConfig& config = options_.reattestation;
+
+  if (workload.state == WorkloadState::kDegraded) {
+    if (!workload.degraded_since) {
+      workload.degraded_since = steady_clock::now();
+    }
+    int n = workload.failures++;
+    if (RetryAllowed(config, n)) {
+      workload.armed_retry_n = n;
+      ArmNext(workload, RetryDelay(config, n, options_.random()), AttestReason::kRetry);
+      return;
+    }
+  } else {
+    workload.failures = 0;
+    if (was_degraded && workload.degraded_since) {
+      log_.Info("workload recovered", {{"pid", workload.pid},
+                                       {"duration_ms", MillisSince(*workload.degraded_since)}});
+    }
+    workload.degraded_since.reset();
+  }
+  workload.armed_retry_n = -1;
+  if (config.periodic_interval > Duration::zero()) {
+    ArmNext(workload, PeriodicDelay(config, options_.random()), AttestReason::kPeriodic);
+  }
+}
+
+void Supervisor::ArmNext(Workload& workload, Duration delay, AttestReason reason) {
+  pid_t pid = workload.pid;
+  uint64_t id = workload.id;
+  workload.next_attestation.Start(delay, [this, pid, id, reason] {
+    if (Workload* due = Find(pid, id)) {
+      StartAttestation(*due, reason);
+    }
+  });
+}
+
+void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const {
+  for (size_t i = 0; i < round.results.size(); ++i) {
+    const attestors::AttestResult& result = round.results[i];
+    std::string_view name = attestors_[i]->name();
+    if (result.outcome == Outcome::kTransientError) {
+      int64_t retry_in_ms =
+          workload.next_attestation.armed()
+              ? duration_cast<milliseconds>(workload.next_attestation.Remaining()).count()
+              : -1;
+      log_.Warn("attestation failed, will retry",
+                {{"attestor", name},
+                 {"pid", workload.pid},
+                 {"container_id", result.container_id},
+                 {"pod_uid", result.pod_uid},
+                 {"attempt", workload.failures},
+                 {"retry_in_ms", retry_in_ms},
+                 {"reason", result.reason}});
+    } else if (result.outcome == Outcome::kSoftError) {
+      // TODO: rate-limit soft-error warnings per attestor (SPEC section 9); a
+      // workload hammering the socket can flood the log today.
+      log_.Warn("attestor could not tell, not retrying",
+                {{"attestor", name}, {"pid", workload.pid}, {"reason", result.reason}});
+    }
+  }
+  log_.Debug("attestation done", {{"pid", workload.pid},
+                                  {"reason", AttestReasonName(round.reason)},
+                                  {"state", WorkloadStateName(workload.state)},
+                                  {"duration_ms", MillisSince(round.started)}});
+}
+
+void Supervisor::ReattestRecovered(const Round& round) {
+  for (size_t i = 0; i < round.results.size(); ++i) {
+    Outcome outcome = round.results[i].outcome;
+    if (outcome == Outcome::kTransientError) {
+      attestor_failing_[i] = true;
+      continue;
+    }
+    if (outcome != Outcome::kOk || !attestor_failing_[i]) {
+      continue;
+    }
+    // This attestor's lookups work again: its degraded workloads need not
+    // wait for their backoff timers.
+    attestor_failing_[i] = false;
+    for (auto& [pid, other] : workloads_) {
+      if (other->id != round.workload_id &&
+          other->attestors[i].latest == Outcome::kTransientError) {
+        StartAttestation(*other, AttestReason::kRecovered);
+      }
+    }
+  }
+}
+
+// --- Identities and streams ------------------------------------------------
+
+void Supervisor::SetIdentity(std::shared_ptr<const identity::IdentitySnapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  for (auto& [pid, workload] : workloads_) {
+    Refresh(*workload, /*force=*/false);
+  }
+}
+
+void Supervisor::Refresh(Workload& workload, bool force) {
+  WorkloadIdentity identity;
+  identity.snapshot = snapshot_;
+  if (snapshot_) {
+    identity.matched = identity::MatchEntries(*snapshot_, workload.selectors);
+  }
+  bool changed = !(identity == workload.identity);
+  workload.identity = std::move(identity);
+  if (!changed && !force) {
+    return;
+  }
+  std::vector<StreamSink*> streams = workload.streams;
+  for (StreamSink* sink : streams) {
+    auto it = streams_.find(sink);
+    if (it != streams_.end() && (changed || !it->second.delivered)) {
+      Serve(workload, sink, it->second);
+    }
+  }
+}
+
+// The waiting rule of SPEC section 4 for one stream.
+void Supervisor::Serve(Workload& workload, StreamSink* sink, StreamRecord& record) {
+  if (workload.identity.has_identity() || sink->serves_without_identity()) {
+    record.hold.reset();
+    record.delivered = record.delivered || workload.identity.has_identity();
+    sink->Deliver(workload.identity);
+    return;
+  }
+  if (record.delivered || workload.state == WorkloadState::kComplete) {
+    EndStream(sink, absl::PermissionDeniedError(std::string(kNoIdentity)));
+    return;
+  }
+  // Attesting or degraded without an identity: hold until one arrives or
+  // hold_timeout passes (the client's own deadline cancels the call earlier).
+  if (!record.hold) {
+    record.hold = std::make_unique<Timer>(loop_);
+    record.hold->Start(options_.reattestation.hold_timeout, [this, sink] { OnHoldExpired(sink); });
+  }
+}
+
+void Supervisor::OnHoldExpired(StreamSink* sink) {
+  auto it = streams_.find(sink);
+  if (it == streams_.end()) {
+    return;
+  }
+  Workload* workload = Find(it->second.pid, it->second.workload_id);
+  bool all_failed = workload != nullptr && AllErrors(workload->attestors);
+  EndStream(sink, all_failed ? absl::UnavailableError(std::string(kAttestationFailed))
+                             : absl::PermissionDeniedError(std::string(kNoIdentity)));
+}
+
+void Supervisor::SetReattestation(const ReattestationConfig& config) {
+  options_.reattestation = config;
+  for (auto& [pid, workload] : workloads_) {
+    if (!workload->next_attestation.armed()) {
+      continue;
+    }
+    int n = workload->armed_retry_n;
+    Duration fresh = n >= 0 ? RetryDelay(config, n, options_.random())
+                            : PeriodicDelay(config, options_.random());
+    if (n < 0 && config.periodic_interval == Duration::zero()) {
+      workload->next_attestation.Stop();
+      continue;
+    }
+    if (fresh < workload->next_attestation.Remaining()) {
+      ArmNext(*workload, fresh, n >= 0 ? AttestReason::kRetry : AttestReason::kPeriodic);
+    }
+  }
+}
+
+void Supervisor::Shutdown(const absl::Status& status) {
+  shutting_down_ = true;
+  std::vector<StreamSink*> sinks;
+  for (auto& [sink, record] : streams_) {
+    sinks.push_back(sink);
+  }
+  for (StreamSink* sink : sinks) {
+    EndStream(sink, status);
+  }
+  workloads_.clear();
+}
+
+}  // namespace reattest::supervisor

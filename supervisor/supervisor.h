@@ -1,0 +1,105 @@
+// The supervisor (SPEC section 3): owns every workload and its streams,
+// schedules attestations and retries, matches identities and tells streams
+// what to send. Everything here runs on the loop thread; other threads reach
+// it only through EventLoop::Post().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "attestors/attestor.h"
+#include "common/log.h"
+#include "identity/snapshot.h"
+#include "supervisor/config.h"
+#include "supervisor/connection.h"
+#include "supervisor/event_loop.h"
+#include "supervisor/stream_sink.h"
+#include "supervisor/worker_pool.h"
+#include "supervisor/workload.h"
+
+namespace reattest::supervisor {
+
+struct SupervisorOptions {
+  std::string proc_root = "/proc";
+  ReattestationConfig reattestation;
+  // A workload with no stream or call is dropped this long after its last one ended.
+  Duration idle_drop_after = std::chrono::seconds(30);
+  // U[0, 1) for jitter; injected so tests can pin delays.
+  std::function<double()> random;
+};
+
+class Supervisor {
+ public:
+  // `network_pool` runs attestors whose work_kind() is kNetwork; it must
+  // outlive the supervisor.
+  Supervisor(EventLoop& loop, SupervisorOptions options,
+             std::vector<std::unique_ptr<attestors::Attestor>> attestors, WorkerPool& network_pool);
+  ~Supervisor();
+
+  // A caller connected: attestation starts before its first call arrives.
+  void OnConnection(const ConnectionInfo& connection);
+  // A stream or call of `connection` opened. The sink stays attached until
+  // DetachStream() or until the supervisor ends it through StreamSink::End().
+  void AttachStream(StreamSink* sink, const ConnectionInfo& connection);
+  // The client went away; idempotent.
+  void DetachStream(StreamSink* sink);
+
+  // A new identity snapshot (entries edit, rotation): every workload is
+  // matched again and changed sets are pushed.
+  void SetIdentity(std::shared_ptr<const identity::IdentitySnapshot> snapshot);
+  // SIGHUP: new schedule; armed timers are re-armed to the smaller of what
+  // remains and the new delay.
+  void SetReattestation(const ReattestationConfig& config);
+  // Ends every stream with `status` and drops every workload.
+  void Shutdown(const absl::Status& status);
+
+  size_t workload_count() const { return workloads_.size(); }
+
+ private:
+  struct StreamRecord {
+    uint64_t workload_id = 0;
+    pid_t pid = 0;
+    bool delivered = false;  // has been sent an identity at least once
+    std::unique_ptr<Timer> hold;
+  };
+  struct Round;
+
+  Workload* FindOrCreate(const ConnectionInfo& connection);
+  Workload* Find(pid_t pid, uint64_t id);
+  void DropWorkload(Workload& workload, const absl::Status& status);
+  void ArmIdleDrop(Workload& workload);
+
+  void StartAttestation(Workload& workload, AttestReason reason);
+  void RunAttestor(const std::shared_ptr<Round>& round, size_t index);
+  void OnJobDone(const std::shared_ptr<Round>& round);
+  void FinishAttestation(Workload& workload, Round& round);
+  void LogOutcomes(const Workload& workload, const Round& round) const;
+  void ScheduleNext(Workload& workload, bool was_degraded);
+  void ArmNext(Workload& workload, Duration delay, AttestReason reason);
+  void ReattestRecovered(const Round& round);
+
+  void Refresh(Workload& workload, bool force);
+  void Serve(Workload& workload, StreamSink* sink, StreamRecord& record);
+  void EndStream(StreamSink* sink, const absl::Status& status);
+  void OnHoldExpired(StreamSink* sink);
+
+  EventLoop& loop_;
+  SupervisorOptions options_;
+  std::vector<std::unique_ptr<attestors::Attestor>> attestors_;
+  WorkerPool& network_pool_;
+  // Per attestor: its last lookup failed, so its next success re-attests
+  // its degraded workloads at once.
+  std::vector<bool> attestor_failing_;
+  std::shared_ptr<const identity::IdentitySnapshot> snapshot_;
+  std::unordered_map<pid_t, std::unique_ptr<Workload>> workloads_;
+  std::unordered_map<StreamSink*, StreamRecord> streams_;
+  uint64_t next_workload_id_ = 1;
+  bool shutting_down_ = false;
+  log::Logger log_{"supervisor"};
+};
+
+}  // namespace reattest::supervisor
