@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -14,13 +15,9 @@
 namespace reattest {
 namespace {
 
-// glibc 2.36's <sys/pidfd.h> declares these without extern "C", so C++ cannot
-// link against them; the raw system calls are stable and simple.
+// glibc 2.36's <sys/pidfd.h> declares pidfd_open without extern "C", so C++ cannot
+// link against it; the raw system call is stable and simple.
 int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
-
-int PidfdSendSignal(int pidfd, int signal) {
-  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
-}
 
 }  // namespace
 
@@ -52,8 +49,16 @@ bool Pidfd::IsAlive() const {
   if (fd_ < 0) {
     return false;
   }
-  // Signal 0 checks existence only; ESRCH means the process has exited.
-  return PidfdSendSignal(fd_, 0) == 0 || errno == EPERM;
+  // A pidfd polls readable once its process has exited. Sending signal 0
+  // would not do: it succeeds on a zombie, whose PID and start time also
+  // still look like the pinned caller's until its parent reaps it.
+  pollfd poll_fd{.fd = fd_, .events = POLLIN, .revents = 0};
+  int ready;
+  do {
+    ready = poll(&poll_fd, 1, 0);
+  } while (ready < 0 && errno == EINTR);
+  // A failed poll counts as exited: pinning must fail closed.
+  return ready == 0;
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {

@@ -1,0 +1,55 @@
+#include "attestors/registry.h"
+
+#include <string_view>
+
+#include "attestors/unix/unix_attestor.h"
+#include "common/strings.h"
+
+namespace reattest::attestors {
+namespace {
+
+// Builds one attestor from the options, or returns nullptr when the config
+// does not enable it.
+using Factory = absl::StatusOr<std::unique_ptr<Attestor>> (*)(const AttestorsOptions& options);
+
+struct Registration {
+  std::string_view name;
+  Factory build;
+};
+
+absl::StatusOr<std::unique_ptr<Attestor>> BuildUnix(const AttestorsOptions& options) {
+  if (!options.unix_attestor.has_value()) {
+    return nullptr;
+  }
+  return std::make_unique<UnixAttestor>(*options.unix_attestor);
+}
+
+// Table order is the order of BuildAttestors' result: unix, docker, k8s. An
+// attestor joins by adding its factory here, in its place.
+//
+// TODO: docker and k8s have no factory yet, so `attestors.docker` and
+// `attestors.k8s` in a config build nothing; add {"docker", BuildDocker} and
+// {"k8s", BuildK8s} after unix once those attestors exist.
+constexpr Registration kRegistrations[] = {
+    {"unix", BuildUnix},
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::unique_ptr<Attestor>>> BuildAttestors(
+    const AttestorsOptions& options) {
+  std::vector<std::unique_ptr<Attestor>> attestors;
+  for (const Registration& registration : kRegistrations) {
+    absl::StatusOr<std::unique_ptr<Attestor>> attestor = registration.build(options);
+    if (!attestor.ok()) {
+      return absl::Status(attestor.status().code(), Concat("attestors.", registration.name, ": ",
+                                                           attestor.status().message()));
+    }
+    if (*attestor != nullptr) {
+      attestors.push_back(*std::move(attestor));
+    }
+  }
+  return attestors;
+}
+
+}  // namespace reattest::attestors
