@@ -105,10 +105,8 @@ absl::Status Agent::Assemble() {
   supervisor_ = std::make_unique<supervisor::Supervisor>(loop_, options, *std::move(attestors),
                                                          *network_pool_);
 
-  absl::StatusOr<std::unique_ptr<supervisor::IdentityFeed>> feed =
-      supervisor::IdentityFeed::Create(loop_, config_, [this](auto snapshot) {
-        supervisor_->SetIdentity(std::move(snapshot));
-      });
+  absl::StatusOr<std::unique_ptr<supervisor::IdentityFeed>> feed = supervisor::IdentityFeed::Create(
+      loop_, config_, [this](auto snapshot) { supervisor_->SetIdentity(std::move(snapshot)); });
   if (!feed.ok()) {
     return feed.status();
   }

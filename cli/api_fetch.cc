@@ -1,11 +1,11 @@
 #include "cli/api_fetch.h"
 
+#include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <grpcpp/grpcpp.h>
 
 #include "cli/pem.h"
 #include "common/strings.h"
@@ -83,9 +83,9 @@ int FetchX509(const FetchOptions& options) {
   auto stub = SpiffeWorkloadAPI::NewStub(channel);
   grpc::ClientContext context;
   context.AddMetadata("workload.spiffe.io", "true");
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                           options.timeout));
+  context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(options.timeout));
 
   auto started = std::chrono::steady_clock::now();
   std::unique_ptr<grpc::ClientReader<X509SVIDResponse>> reader =
@@ -93,15 +93,15 @@ int FetchX509(const FetchOptions& options) {
   X509SVIDResponse response;
   if (!reader->Read(&response)) {
     grpc::Status status = reader->Finish();
-    std::fprintf(stderr, "fetch x509 from %s failed: %s: %s\n", options.socket_path.c_str(),
-                 absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
-                 status.error_message().c_str());
+    std::fprintf(
+        stderr, "fetch x509 from %s failed: %s: %s\n", options.socket_path.c_str(),
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+        status.error_message().c_str());
     return 1;
   }
   context.TryCancel();
-  double elapsed_ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+  double elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   std::printf("Received %d svid after %.3fms\n\n", response.svids_size(), elapsed_ms);
   for (int i = 0; i < response.svids_size(); ++i) {
     if (absl::Status status = PrintSvid(options, static_cast<size_t>(i), response.svids(i));

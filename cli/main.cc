@@ -56,7 +56,8 @@ int Run(const std::vector<std::string>& args) {
   if (!path) {
     absl::StatusOr<supervisor::Config> config = PrepareEmbeddedDefault();
     if (!config.ok()) {
-      std::fprintf(stderr, "embedded default: %s\n", std::string(config.status().message()).c_str());
+      std::fprintf(stderr, "embedded default: %s\n",
+                   std::string(config.status().message()).c_str());
       return 1;
     }
     return RunAgent(*config);

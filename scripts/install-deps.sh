@@ -10,6 +10,10 @@ packages=(
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev
   clang-format-14 openssl
 )
+# The interop test's client runs on Node.js; machines of this kind ship one.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

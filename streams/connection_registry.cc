@@ -13,7 +13,8 @@ std::optional<supervisor::ConnectionInfo> ConnectionRegistry::Lookup(
     const std::string& peer) const {
   constexpr std::string_view kPrefix = "fd:";
   int fd = -1;
-  if (!peer.starts_with(kPrefix) || !ParseInteger(std::string_view(peer).substr(kPrefix.size()), fd)) {
+  if (!peer.starts_with(kPrefix) ||
+      !ParseInteger(std::string_view(peer).substr(kPrefix.size()), fd)) {
     return std::nullopt;
   }
   std::lock_guard<std::mutex> lock(mutex_);

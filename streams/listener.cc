@@ -83,8 +83,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Bind(supervisor::EventLoop& 
   return std::unique_ptr<Listener>(new Listener(loop, fd, path, pidfd_source));
 }
 
-Listener::Listener(supervisor::EventLoop& loop, int fd, std::string path,
-                   PidfdSource pidfd_source)
+Listener::Listener(supervisor::EventLoop& loop, int fd, std::string path, PidfdSource pidfd_source)
     : loop_(loop), fd_(fd), path_(std::move(path)), pidfd_source_(pidfd_source) {}
 
 Listener::~Listener() { Close(); }

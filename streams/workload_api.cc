@@ -73,9 +73,9 @@ grpc::ServerWriteReactor<JWTBundlesResponse>* WorkloadApiService::FetchJWTBundle
   return RefuseOrNotBuilt<JWTBundlesResponse>(Admit(context));
 }
 
-grpc::ServerUnaryReactor* WorkloadApiService::ValidateJWTSVID(
-    grpc::CallbackServerContext* context, const ValidateJWTSVIDRequest* request,
-    ValidateJWTSVIDResponse* response) {
+grpc::ServerUnaryReactor* WorkloadApiService::ValidateJWTSVID(grpc::CallbackServerContext* context,
+                                                              const ValidateJWTSVIDRequest* request,
+                                                              ValidateJWTSVIDResponse* response) {
   return RefuseUnary(context);
 }
 

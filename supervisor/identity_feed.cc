@@ -21,10 +21,9 @@ std::string DirectoryOf(const std::string& path) {
 absl::StatusOr<std::shared_ptr<const identity::LocalCa>> LoadCa(const Config& config) {
   const identity::LocalOptions& local = config.local;
   absl::StatusOr<std::unique_ptr<identity::LocalCa>> ca =
-      local.ca_cert ? identity::LocalCa::LoadFromFiles(*local.ca_cert, *local.ca_key,
-                                                       config.trust_domain)
-                    : identity::LocalCa::LoadOrCreate(config.data_dir, config.trust_domain,
-                                                      local.ca_ttl);
+      local.ca_cert
+          ? identity::LocalCa::LoadFromFiles(*local.ca_cert, *local.ca_key, config.trust_domain)
+          : identity::LocalCa::LoadOrCreate(config.data_dir, config.trust_domain, local.ca_ttl);
   if (!ca.ok()) {
     return ca.status();
   }
@@ -72,8 +71,7 @@ absl::StatusOr<std::unique_ptr<IdentityFeed>> IdentityFeed::Create(EventLoop& lo
 }
 
 IdentityFeed::IdentityFeed(EventLoop& loop, const Config& config,
-                           std::shared_ptr<const identity::LocalCa> ca,
-                           SnapshotHandler on_snapshot)
+                           std::shared_ptr<const identity::LocalCa> ca, SnapshotHandler on_snapshot)
     : loop_(loop),
       entries_file_(config.local.entries_file),
       trust_domain_(config.trust_domain),

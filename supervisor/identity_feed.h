@@ -26,8 +26,7 @@ class IdentityFeed {
   // Blocking, before the loop serves: loads or creates the CA and reads the
   // entries. Errors are start-up errors (a broken entries file at start has
   // no last good version to fall back on).
-  static absl::StatusOr<std::unique_ptr<IdentityFeed>> Create(EventLoop& loop,
-                                                              const Config& config,
+  static absl::StatusOr<std::unique_ptr<IdentityFeed>> Create(EventLoop& loop, const Config& config,
                                                               SnapshotHandler on_snapshot);
   ~IdentityFeed();
 
@@ -45,8 +44,7 @@ class IdentityFeed {
   IdentityFeed(EventLoop& loop, const Config& config, std::shared_ptr<const identity::LocalCa> ca,
                SnapshotHandler on_snapshot);
 
-  static void OnDirectoryEvent(uv_fs_event_t* handle, const char* filename, int events,
-                               int status);
+  static void OnDirectoryEvent(uv_fs_event_t* handle, const char* filename, int events, int status);
   void ScheduleReload();
   void Rebuild(bool reread_entries);
   void Publish(std::shared_ptr<const identity::IdentitySnapshot> snapshot);

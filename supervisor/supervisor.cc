@@ -113,8 +113,8 @@ Workload* Supervisor::FindOrCreate(const ConnectionInfo& connection) {
     DropWorkload(*it->second, absl::UnauthenticatedError(std::string(kPinFailed)));
   }
 
-  auto workload = std::make_unique<Workload>(loop_, next_workload_id_++, connection,
-                                             attestors_.size());
+  auto workload =
+      std::make_unique<Workload>(loop_, next_workload_id_++, connection, attestors_.size());
   Workload& created = *workload;
   workloads_[connection.pid] = std::move(workload);
   uint64_t id = created.id;
@@ -315,8 +315,8 @@ void Supervisor::ScheduleNext(Workload& workload, bool was_degraded) {
   } else {
     workload.failures = 0;
     if (was_degraded && workload.degraded_since) {
-      log_.Info("workload recovered", {{"pid", workload.pid},
-                                       {"duration_ms", MillisSince(*workload.degraded_since)}});
+      log_.Info("workload recovered",
+                {{"pid", workload.pid}, {"duration_ms", MillisSince(*workload.degraded_since)}});
     }
     workload.degraded_since.reset();
   }
@@ -345,14 +345,13 @@ void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const
           workload.next_attestation.armed()
               ? duration_cast<milliseconds>(workload.next_attestation.Remaining()).count()
               : -1;
-      log_.Warn("attestation failed, will retry",
-                {{"attestor", name},
-                 {"pid", workload.pid},
-                 {"container_id", result.container_id},
-                 {"pod_uid", result.pod_uid},
-                 {"attempt", workload.failures},
-                 {"retry_in_ms", retry_in_ms},
-                 {"reason", result.reason}});
+      log_.Warn("attestation failed, will retry", {{"attestor", name},
+                                                   {"pid", workload.pid},
+                                                   {"container_id", result.container_id},
+                                                   {"pod_uid", result.pod_uid},
+                                                   {"attempt", workload.failures},
+                                                   {"retry_in_ms", retry_in_ms},
+                                                   {"reason", result.reason}});
     } else if (result.outcome == Outcome::kSoftError) {
       // TODO: rate-limit soft-error warnings per attestor (SPEC section 9); a
       // workload hammering the socket can flood the log today.
