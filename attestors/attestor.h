@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/duration.h"
 #include "common/outcome.h"
 #include "common/selector.h"
 
@@ -49,6 +50,10 @@ class Attestor {
   // `unix`, `docker`, `k8s`: the selector type and the metric label.
   virtual std::string_view name() const = 0;
   virtual WorkKind work_kind() const = 0;
+  // The attestor's `timeout`: the supervisor abandons a result that takes
+  // longer and counts the attempt as transient_error. Zero: no deadline
+  // (/proc-only attestors, whose reads do not hang).
+  virtual Duration timeout() const { return Duration::zero(); }
   // Blocking; see the file comment for threading.
   virtual AttestResult Attest(const AttestRequest& request) = 0;
 };

@@ -75,6 +75,8 @@ struct Supervisor::Round {
   steady_clock::time_point started;
   attestors::AttestRequest request;
   std::vector<attestors::AttestResult> results;
+  // Loop thread only: results[i] is in (answered or timed out).
+  std::vector<bool> settled;
   size_t pending = 0;
   absl::Status pin_status;
   uint64_t start_time = 0;
@@ -213,6 +215,7 @@ void Supervisor::StartAttestation(Workload& workload, AttestReason reason) {
   round->started = steady_clock::now();
   round->request = {workload.pid, options_.proc_root, workload.start_time.value_or(0)};
   round->results.resize(attestors_.size());
+  round->settled.assign(attestors_.size(), false);
   round->pending = attestors_.size() + 1;
 
   // The pin check reads /proc: thread pool. On the first round it also
@@ -242,20 +245,55 @@ void Supervisor::StartAttestation(Workload& workload, AttestReason reason) {
 
 void Supervisor::RunAttestor(const std::shared_ptr<Round>& round, size_t index) {
   attestors::Attestor* attestor = attestors_[index].get();
-  auto work = [round, index, attestor] {
-    round->results[index] = attestor->Attest(round->request);
-  };
   if (attestor->work_kind() == attestors::WorkKind::kProc) {
-    loop_.QueueWork(std::move(work), [this, round] { OnJobDone(round); });
+    auto result = std::make_shared<attestors::AttestResult>();
+    loop_.QueueWork(
+        [result, attestor, round] { *result = attestor->Attest(round->request); },
+        [this, round, index, result] { OnAttestorResult(round, index, std::move(*result)); });
     return;
   }
-  // TODO: enforce each network attestor's `timeout` from the loop with a
-  // timer that abandons a late result; today the attestor's own request
-  // timeouts bound the wait.
-  network_pool_.Submit([this, round, work = std::move(work)] {
-    work();
-    loop_.Post([this, round] { OnJobDone(round); });
+  network_pool_.Submit([this, round, index, attestor] {
+    attestors::AttestResult result = attestor->Attest(round->request);
+    loop_.Post([this, round, index, result = std::move(result)]() mutable {
+      OnAttestorResult(round, index, std::move(result));
+    });
   });
+  ArmAttestorDeadline(round, index, attestor->timeout());
+}
+
+// The deadline is enforced here, on the loop, so a lookup stuck past its own
+// socket timeouts cannot hold a workload's round (or its streams) hostage.
+void Supervisor::ArmAttestorDeadline(const std::shared_ptr<Round>& round, size_t index,
+                                     Duration timeout) {
+  Workload* workload = Find(round->pid, round->workload_id);
+  if (workload == nullptr || timeout <= Duration::zero()) {
+    return;
+  }
+  std::unique_ptr<Timer>& deadline = workload->attestor_deadlines[index];
+  if (!deadline) {
+    deadline = std::make_unique<Timer>(loop_);
+  }
+  deadline->Start(timeout, [this, round, index, timeout] {
+    attestors::AttestResult late;
+    late.outcome = Outcome::kTransientError;
+    late.reason = Concat("no answer within the attestor's timeout of ", FormatDuration(timeout));
+    OnAttestorResult(round, index, std::move(late));
+  });
+}
+
+void Supervisor::OnAttestorResult(const std::shared_ptr<Round>& round, size_t index,
+                                  attestors::AttestResult result) {
+  if (round->settled[index]) {
+    return;  // a late answer after its deadline: the round has moved on
+  }
+  round->settled[index] = true;
+  if (Workload* workload = Find(round->pid, round->workload_id)) {
+    if (workload->attestor_deadlines[index]) {
+      workload->attestor_deadlines[index]->Stop();
+    }
+  }
+  round->results[index] = std::move(result);
+  OnJobDone(round);
 }
 
 void Supervisor::OnJobDone(const std::shared_ptr<Round>& round) {

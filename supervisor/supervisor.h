@@ -75,6 +75,9 @@ class Supervisor {
 
   void StartAttestation(Workload& workload, AttestReason reason);
   void RunAttestor(const std::shared_ptr<Round>& round, size_t index);
+  void ArmAttestorDeadline(const std::shared_ptr<Round>& round, size_t index, Duration timeout);
+  void OnAttestorResult(const std::shared_ptr<Round>& round, size_t index,
+                        attestors::AttestResult result);
   void OnJobDone(const std::shared_ptr<Round>& round);
   void FinishAttestation(Workload& workload, Round& round);
   void LogOutcomes(const Workload& workload, const Round& round) const;

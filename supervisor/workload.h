@@ -33,6 +33,7 @@ struct Workload {
         connect_gid(connection.gid),
         pidfd(connection.pidfd),
         attestors(attestor_count),
+        attestor_deadlines(attestor_count),
         next_attestation(loop),
         drop_timer(loop),
         exit_watch(loop, connection.pidfd->fd()) {}
@@ -47,6 +48,8 @@ struct Workload {
 
   WorkloadState state = WorkloadState::kAttesting;
   std::vector<AttestorState> attestors;  // index = attestor index
+  // Per attestor, armed while its lookup of the round in flight may time out.
+  std::vector<std::unique_ptr<Timer>> attestor_deadlines;
   SelectorSet selectors;
   WorkloadIdentity identity;
   std::vector<StreamSink*> streams;  // in attach order
