@@ -165,7 +165,10 @@ void IdentityFeed::Rebuild(bool reread_entries) {
         result->snapshot = identity::BuildSnapshot(*ca, std::move(entries), previous.get(), ttl,
                                                    std::chrono::system_clock::now());
       },
-      [this, result] {
+      [this, alive = std::weak_ptr<int>(alive_), result] {
+        if (alive.expired()) {
+          return;  // the feed was destroyed while the rebuild ran
+        }
         rebuilding_ = false;
         if (stopped_) {
           return;

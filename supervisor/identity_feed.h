@@ -64,6 +64,8 @@ class IdentityFeed {
   bool rebuild_again_ = false;
   bool stopped_ = false;
   log::Logger log_{"identity"};
+  // Expires with the feed, so a rebuild finishing later finds it gone.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace reattest::supervisor

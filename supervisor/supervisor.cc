@@ -87,9 +87,11 @@ Supervisor::Supervisor(EventLoop& loop, SupervisorOptions options,
                        WorkerPool& network_pool)
     : loop_(loop),
       options_(std::move(options)),
-      attestors_(std::move(attestors)),
       network_pool_(network_pool),
-      attestor_failing_(attestors_.size(), false) {
+      attestor_failing_(attestors.size(), false) {
+  for (std::unique_ptr<attestors::Attestor>& attestor : attestors) {
+    attestors_.push_back(std::move(attestor));
+  }
   if (!options_.random) {
     options_.random = [engine = std::make_shared<std::mt19937_64>(std::random_device{}())] {
       return std::uniform_real_distribution<double>(0.0, 1.0)(*engine);
@@ -237,26 +239,26 @@ void Supervisor::StartAttestation(Workload& workload, AttestReason reason) {
           }
         }
       },
-      [this, round] { OnJobDone(round); });
+      Guarded([this, round] { OnJobDone(round); }));
   for (size_t i = 0; i < attestors_.size(); ++i) {
     RunAttestor(round, i);
   }
 }
 
 void Supervisor::RunAttestor(const std::shared_ptr<Round>& round, size_t index) {
-  attestors::Attestor* attestor = attestors_[index].get();
+  std::shared_ptr<attestors::Attestor> attestor = attestors_[index];
+  auto deliver = Guarded([this, round, index](attestors::AttestResult result) {
+    OnAttestorResult(round, index, std::move(result));
+  });
   if (attestor->work_kind() == attestors::WorkKind::kProc) {
     auto result = std::make_shared<attestors::AttestResult>();
-    loop_.QueueWork(
-        [result, attestor, round] { *result = attestor->Attest(round->request); },
-        [this, round, index, result] { OnAttestorResult(round, index, std::move(*result)); });
+    loop_.QueueWork([result, attestor, round] { *result = attestor->Attest(round->request); },
+                    [deliver, result]() mutable { deliver(std::move(*result)); });
     return;
   }
-  network_pool_.Submit([this, round, index, attestor] {
+  network_pool_.Submit([loop = &loop_, attestor, round, deliver] {
     attestors::AttestResult result = attestor->Attest(round->request);
-    loop_.Post([this, round, index, result = std::move(result)]() mutable {
-      OnAttestorResult(round, index, std::move(result));
-    });
+    loop->Post([deliver, result = std::move(result)]() mutable { deliver(std::move(result)); });
   });
   ArmAttestorDeadline(round, index, attestor->timeout());
 }
@@ -321,6 +323,14 @@ void Supervisor::FinishAttestation(Workload& workload, Round& round) {
 
   bool was_degraded = workload.state == WorkloadState::kDegraded;
   ApplyResults(workload.attestors, round.results);
+  for (const attestors::AttestResult& result : round.results) {
+    if (!result.container_id.empty()) {
+      workload.container_id = result.container_id;
+    }
+    if (!result.pod_uid.empty()) {
+      workload.pod_uid = result.pod_uid;
+    }
+  }
   workload.selectors = MergedSelectors(workload.attestors);
   workload.state =
       AnyTransient(workload.attestors) ? WorkloadState::kDegraded : WorkloadState::kComplete;
@@ -502,6 +512,28 @@ void Supervisor::SetReattestation(const ReattestationConfig& config) {
       ArmNext(*workload, fresh, n >= 0 ? AttestReason::kRetry : AttestReason::kPeriodic);
     }
   }
+}
+
+std::vector<WorkloadView> Supervisor::Describe() const {
+  std::vector<WorkloadView> views;
+  for (const auto& [pid, workload] : workloads_) {
+    WorkloadView view;
+    view.pid = pid;
+    view.state = workload->state;
+    view.failures = workload->failures;
+    if (workload->next_attestation.armed()) {
+      view.next_attestation_in = workload->next_attestation.Remaining();
+    }
+    view.selectors = workload->selectors;
+    for (size_t index : workload->identity.matched) {
+      view.spiffe_ids.push_back(workload->identity.snapshot->entries[index].spiffe_id.str());
+    }
+    view.container_id = workload->container_id;
+    view.pod_uid = workload->pod_uid;
+    view.streams = workload->streams.size();
+    views.push_back(std::move(view));
+  }
+  return views;
 }
 
 void Supervisor::Shutdown(const absl::Status& status) {

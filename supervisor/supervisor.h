@@ -32,6 +32,20 @@ struct SupervisorOptions {
   std::function<double()> random;
 };
 
+// The supervisor's view of one workload, for the debug endpoint and tests.
+struct WorkloadView {
+  pid_t pid = 0;
+  WorkloadState state = WorkloadState::kAttesting;
+  int failures = 0;
+  // Time until the next retry or periodic attestation, if one is armed.
+  std::optional<Duration> next_attestation_in;
+  SelectorSet selectors;
+  std::vector<std::string> spiffe_ids;
+  std::string container_id;
+  std::string pod_uid;
+  size_t streams = 0;
+};
+
 class Supervisor {
  public:
   // `network_pool` runs attestors whose work_kind() is kNetwork; it must
@@ -58,6 +72,7 @@ class Supervisor {
   void Shutdown(const absl::Status& status);
 
   size_t workload_count() const { return workloads_.size(); }
+  std::vector<WorkloadView> Describe() const;
 
  private:
   struct StreamRecord {
@@ -67,6 +82,17 @@ class Supervisor {
     std::unique_ptr<Timer> hold;
   };
   struct Round;
+
+  // Wraps a loop-thread completion so it does nothing once the supervisor
+  // has been destroyed (on the loop thread, so there is no race).
+  template <typename Fn>
+  auto Guarded(Fn fn) {
+    return [alive = std::weak_ptr<int>(alive_), fn = std::move(fn)](auto&&... args) mutable {
+      if (!alive.expired()) {
+        fn(std::forward<decltype(args)>(args)...);
+      }
+    };
+  }
 
   Workload* FindOrCreate(const ConnectionInfo& connection);
   Workload* Find(pid_t pid, uint64_t id);
@@ -92,7 +118,8 @@ class Supervisor {
 
   EventLoop& loop_;
   SupervisorOptions options_;
-  std::vector<std::unique_ptr<attestors::Attestor>> attestors_;
+  // Shared with jobs in flight, which may outlive the supervisor.
+  std::vector<std::shared_ptr<attestors::Attestor>> attestors_;
   WorkerPool& network_pool_;
   // Per attestor: its last lookup failed, so its next success re-attests
   // its degraded workloads at once.
@@ -103,6 +130,9 @@ class Supervisor {
   uint64_t next_workload_id_ = 1;
   bool shutting_down_ = false;
   log::Logger log_{"supervisor"};
+  // Expires with the supervisor: completions of work still in flight then
+  // find it gone instead of a dangling `this` (see Guarded()).
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace reattest::supervisor

@@ -51,6 +51,9 @@ struct Workload {
   // Per attestor, armed while its lookup of the round in flight may time out.
   std::vector<std::unique_ptr<Timer>> attestor_deadlines;
   SelectorSet selectors;
+  // What attestors recognised, for logs and the debug view.
+  std::string container_id;
+  std::string pod_uid;
   WorkloadIdentity identity;
   std::vector<StreamSink*> streams;  // in attach order
 
