@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <initializer_list>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +72,30 @@ class Logger {
 
  private:
   std::string component_;
+};
+
+// Lets one event through per `interval` and counts the rest, for events a
+// misbehaving workload can repeat at will. Not thread-safe: one owner.
+class RateLimit {
+ public:
+  explicit RateLimit(std::chrono::steady_clock::duration interval = std::chrono::seconds(10))
+      : interval_(interval) {}
+
+  // The number of events suppressed since the last one let through, or
+  // nullopt when this one is suppressed too.
+  std::optional<int64_t> Allow(std::chrono::steady_clock::time_point now) {
+    if (last_ && now - *last_ < interval_) {
+      ++suppressed_;
+      return std::nullopt;
+    }
+    last_ = now;
+    return std::exchange(suppressed_, 0);
+  }
+
+ private:
+  std::chrono::steady_clock::duration interval_;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+  int64_t suppressed_ = 0;
 };
 
 // Escapes `text` as the contents of a JSON string (no surrounding quotes).

@@ -88,7 +88,8 @@ Supervisor::Supervisor(EventLoop& loop, SupervisorOptions options,
     : loop_(loop),
       options_(std::move(options)),
       network_pool_(network_pool),
-      attestor_failing_(attestors.size(), false) {
+      attestor_failing_(attestors.size(), false),
+      soft_error_log_(attestors.size()) {
   for (std::unique_ptr<attestors::Attestor>& attestor : attestors) {
     attestors_.push_back(std::move(attestor));
   }
@@ -401,10 +402,15 @@ void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const
                                                    {"retry_in_ms", retry_in_ms},
                                                    {"reason", result.reason}});
     } else if (result.outcome == Outcome::kSoftError) {
-      // TODO: rate-limit soft-error warnings per attestor (SPEC section 9); a
-      // workload hammering the socket can flood the log today.
-      log_.Warn("attestor could not tell, not retrying",
-                {{"attestor", name}, {"pid", workload.pid}, {"reason", result.reason}});
+      // Rate-limited: a workload reconnecting in a loop must not flood the log.
+      if (std::optional<int64_t> suppressed = soft_error_log_[i].Allow(steady_clock::now())) {
+        log_.Warn("attestor could not tell, not retrying",
+                  {{"attestor", name},
+                   {"pid", workload.pid},
+                   {"container_id", result.container_id},
+                   {"reason", result.reason},
+                   {"suppressed", *suppressed}});
+      }
     }
   }
   log_.Debug("attestation done", {{"pid", workload.pid},

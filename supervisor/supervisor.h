@@ -124,6 +124,8 @@ class Supervisor {
   // Per attestor: its last lookup failed, so its next success re-attests
   // its degraded workloads at once.
   std::vector<bool> attestor_failing_;
+  // Per attestor: soft errors are logged at most once per interval.
+  mutable std::vector<log::RateLimit> soft_error_log_;
   std::shared_ptr<const identity::IdentitySnapshot> snapshot_;
   std::unordered_map<pid_t, std::unique_ptr<Workload>> workloads_;
   std::unordered_map<StreamSink*, StreamRecord> streams_;
