@@ -9,6 +9,7 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev catch2 libssl-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev
   clang-format-14 openssl
+  prometheus  # promtool: the metrics unit test lints a scrape with `promtool check metrics`
 )
 # The interop test's client runs on Node.js; machines of this kind ship one.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
