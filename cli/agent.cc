@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "common/peer.h"
 #include "common/strings.h"
+#include "metrics/http_endpoint.h"
+#include "metrics/metrics.h"
 #include "streams/api_server.h"
 #include "streams/listener.h"
 #include "supervisor/event_loop.h"
@@ -82,6 +84,8 @@ class Agent {
   void CloseSignals();
 
   supervisor::Config config_;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<metrics::HttpEndpoint> metrics_endpoint_;
   supervisor::EventLoop loop_;
   std::unique_ptr<supervisor::WorkerPool> network_pool_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
@@ -99,15 +103,31 @@ absl::Status Agent::Assemble() {
   if (!attestors.ok()) {
     return attestors.status();
   }
+  std::vector<std::string> attestor_names;
+  for (const auto& attestor : *attestors) {
+    attestor_names.emplace_back(attestor->name());
+  }
+  metrics_ = std::make_unique<metrics::Metrics>(attestor_names, REATTEST_VERSION);
+  if (config_.metrics_listen) {
+    absl::StatusOr<std::unique_ptr<metrics::HttpEndpoint>> endpoint =
+        metrics::HttpEndpoint::Start(*config_.metrics_listen, {metrics::MetricsRoute(*metrics_)});
+    if (!endpoint.ok()) {
+      return absl::Status(endpoint.status().code(),
+                          Concat("metrics.listen: ", endpoint.status().message()));
+    }
+    metrics_endpoint_ = *std::move(endpoint);
+  }
+
   network_pool_ = std::make_unique<supervisor::WorkerPool>(kNetworkThreads);
   supervisor::SupervisorOptions options;
   options.proc_root = config_.proc_root;
   options.reattestation = config_.reattestation;
   supervisor_ = std::make_unique<supervisor::Supervisor>(loop_, options, *std::move(attestors),
-                                                         *network_pool_);
+                                                         *network_pool_, *metrics_);
 
   absl::StatusOr<std::unique_ptr<supervisor::IdentityFeed>> feed = supervisor::IdentityFeed::Create(
-      loop_, config_, [this](auto snapshot) { supervisor_->SetIdentity(std::move(snapshot)); });
+      loop_, config_, *metrics_,
+      [this](auto snapshot) { supervisor_->SetIdentity(std::move(snapshot)); });
   if (!feed.ok()) {
     return feed.status();
   }
@@ -122,7 +142,7 @@ absl::Status Agent::Assemble() {
   listener_ = *std::move(listener);
 
   absl::StatusOr<std::unique_ptr<streams::ApiServer>> server =
-      streams::ApiServer::Start(loop_, *supervisor_);
+      streams::ApiServer::Start(loop_, *supervisor_, *metrics_);
   if (!server.ok()) {
     return server.status();
   }
@@ -197,7 +217,7 @@ void Agent::ApplyReload(const supervisor::ConfigResult& result) {
     for (const std::string& error : result.errors) {
       kLog.Error("SIGHUP: config rejected, nothing changed", {{"error", error}});
     }
-    // TODO: count in reattest_config_reloads_total{result="error"} once metrics are wired.
+    metrics_->RecordConfigReload(false);
     return;
   }
   const supervisor::Config& fresh = *result.config;
@@ -209,6 +229,7 @@ void Agent::ApplyReload(const supervisor::ConfigResult& result) {
   config_.reattestation = fresh.reattestation;
   supervisor_->SetReattestation(fresh.reattestation);
   feed_->Reload();
+  metrics_->RecordConfigReload(true);
   kLog.Info("SIGHUP: config reloaded");
 }
 

@@ -3,13 +3,13 @@
 // then the event's own fields (pid, attestor, outcome, ...).
 #pragma once
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"

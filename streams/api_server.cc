@@ -4,12 +4,14 @@
 
 namespace reattest::streams {
 
-ApiServer::ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor)
-    : workload_api_(loop, supervisor, connections_) {}
+ApiServer::ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
+                     metrics::Metrics& metrics)
+    : workload_api_(loop, supervisor, metrics, connections_) {}
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(supervisor::EventLoop& loop,
-                                                            supervisor::Supervisor& supervisor) {
-  std::unique_ptr<ApiServer> api(new ApiServer(loop, supervisor));
+                                                            supervisor::Supervisor& supervisor,
+                                                            metrics::Metrics& metrics) {
+  std::unique_ptr<ApiServer> api(new ApiServer(loop, supervisor, metrics));
   grpc::ServerBuilder builder;
   builder.RegisterService(&api->workload_api_);
   api->server_ = builder.BuildAndStart();

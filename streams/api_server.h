@@ -17,7 +17,8 @@ namespace reattest::streams {
 class ApiServer {
  public:
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(supervisor::EventLoop& loop,
-                                                          supervisor::Supervisor& supervisor);
+                                                          supervisor::Supervisor& supervisor,
+                                                          metrics::Metrics& metrics);
 
   // Loop thread: the Listener accepted a caller. Takes over `fd`.
   void Adopt(int fd, supervisor::ConnectionInfo info);
@@ -26,7 +27,8 @@ class ApiServer {
   void Shutdown(Duration grace);
 
  private:
-  ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor);
+  ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
+            metrics::Metrics& metrics);
 
   ConnectionRegistry connections_;
   WorkloadApiService workload_api_;

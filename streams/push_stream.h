@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "metrics/metrics.h"
 #include "streams/grpc_status.h"
 #include "streams/serialize.h"
 #include "supervisor/event_loop.h"
@@ -28,9 +29,13 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
  public:
   using Renderer = std::function<void(const supervisor::WorkloadIdentity&, Response&)>;
 
-  PushStream(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor, supervisor::Api api,
-             Renderer render)
-      : loop_(loop), supervisor_(supervisor), api_(api), render_(std::move(render)) {}
+  PushStream(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
+             metrics::Metrics& metrics, supervisor::Api api, Renderer render)
+      : loop_(loop),
+        supervisor_(supervisor),
+        metrics_(metrics),
+        api_(api),
+        render_(std::move(render)) {}
 
   // gRPC thread, right after construction.
   void Open(const supervisor::ConnectionInfo& caller) {
@@ -104,6 +109,7 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
     in_flight_ = std::move(pending_);
     written_bytes_ = std::move(pending_bytes_);
     pending_bytes_.clear();
+    metrics_.RecordPush(supervisor::ApiName(api_));
     this->StartWrite(in_flight_.get());
   }
 
@@ -117,6 +123,7 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
 
   supervisor::EventLoop& loop_;
   supervisor::Supervisor& supervisor_;
+  metrics::Metrics& metrics_;
   const supervisor::Api api_;
   Renderer render_;
 

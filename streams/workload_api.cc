@@ -51,8 +51,8 @@ grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApiService::FetchX509SVID(
   if (!caller.ok()) {
     return new RejectedStream<X509SVIDResponse>(ToGrpcStatus(caller.status()));
   }
-  auto* stream = new PushStream<X509SVIDResponse>(loop_, supervisor_, supervisor::Api::kX509Svid,
-                                                  &RenderX509Svids);
+  auto* stream = new PushStream<X509SVIDResponse>(loop_, supervisor_, metrics_,
+                                                  supervisor::Api::kX509Svid, &RenderX509Svids);
   stream->Open(*caller);
   return stream;
 }

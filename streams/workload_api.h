@@ -3,6 +3,7 @@
 // caller's connection, and hand the call to the supervisor's loop.
 #pragma once
 
+#include "metrics/metrics.h"
 #include "streams/connection_registry.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/supervisor.h"
@@ -13,8 +14,8 @@ namespace reattest::streams {
 class WorkloadApiService final : public SpiffeWorkloadAPI::CallbackService {
  public:
   WorkloadApiService(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
-                     const ConnectionRegistry& connections)
-      : loop_(loop), supervisor_(supervisor), connections_(connections) {}
+                     metrics::Metrics& metrics, const ConnectionRegistry& connections)
+      : loop_(loop), supervisor_(supervisor), metrics_(metrics), connections_(connections) {}
 
   grpc::ServerWriteReactor<X509SVIDResponse>* FetchX509SVID(
       grpc::CallbackServerContext* context, const X509SVIDRequest* request) override;
@@ -37,6 +38,7 @@ class WorkloadApiService final : public SpiffeWorkloadAPI::CallbackService {
 
   supervisor::EventLoop& loop_;
   supervisor::Supervisor& supervisor_;
+  metrics::Metrics& metrics_;
   const ConnectionRegistry& connections_;
 };
 

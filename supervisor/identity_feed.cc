@@ -2,6 +2,8 @@
 
 #include <libgen.h>
 
+#include <map>
+
 #include "common/process.h"
 #include "common/strings.h"
 #include "identity/entries_file.h"
@@ -42,13 +44,14 @@ struct Rebuilt {
 
 absl::StatusOr<std::unique_ptr<IdentityFeed>> IdentityFeed::Create(EventLoop& loop,
                                                                    const Config& config,
+                                                                   metrics::Metrics& metrics,
                                                                    SnapshotHandler on_snapshot) {
   absl::StatusOr<std::shared_ptr<const identity::LocalCa>> ca = LoadCa(config);
   if (!ca.ok()) {
     return ca.status();
   }
   std::unique_ptr<IdentityFeed> feed(
-      new IdentityFeed(loop, config, *std::move(ca), std::move(on_snapshot)));
+      new IdentityFeed(loop, config, metrics, *std::move(ca), std::move(on_snapshot)));
 
   absl::StatusOr<std::string> text = ReadSmallFile(feed->entries_file_);
   if (!text.ok()) {
@@ -70,9 +73,10 @@ absl::StatusOr<std::unique_ptr<IdentityFeed>> IdentityFeed::Create(EventLoop& lo
   return feed;
 }
 
-IdentityFeed::IdentityFeed(EventLoop& loop, const Config& config,
+IdentityFeed::IdentityFeed(EventLoop& loop, const Config& config, metrics::Metrics& metrics,
                            std::shared_ptr<const identity::LocalCa> ca, SnapshotHandler on_snapshot)
     : loop_(loop),
+      metrics_(metrics),
       entries_file_(config.local.entries_file),
       trust_domain_(config.trust_domain),
       x509_ttl_(config.local.x509_ttl),
@@ -180,8 +184,7 @@ void IdentityFeed::Rebuild(bool reread_entries) {
                       {{"entries", static_cast<int64_t>((*result->snapshot)->entries.size())}});
             Publish(*result->snapshot);
           } else {
-            // TODO: count rejected reloads in reattest_entries_reload_errors_total
-            // once the metrics registry exists.
+            metrics_.RecordEntriesReloadError();
             log_.Error("entries file rejected, keeping the last good entries",
                        {{"file", entries_file_},
                         {"error", std::string(result->snapshot.status().message())}});
@@ -194,8 +197,29 @@ void IdentityFeed::Rebuild(bool reread_entries) {
       });
 }
 
+// An SVID re-minted for an entry whose SPIFFE ID the previous snapshot
+// already served is a rotation.
+void IdentityFeed::CountRotations(const identity::IdentitySnapshot& next) const {
+  if (!current_ || current_.get() == &next) {
+    return;
+  }
+  std::map<std::string, const identity::X509Svid*> previous;
+  for (const auto& svid : current_->svids) {
+    previous[svid->spiffe_id.str()] = svid.get();
+  }
+  for (const auto& svid : next.svids) {
+    auto it = previous.find(svid->spiffe_id.str());
+    if (it != previous.end() && it->second != svid.get()) {
+      metrics_.RecordSvidRotation();
+    }
+  }
+}
+
 void IdentityFeed::Publish(std::shared_ptr<const identity::IdentitySnapshot> snapshot) {
+  CountRotations(*snapshot);
   current_ = std::move(snapshot);
+  metrics_.SetEntries(static_cast<int64_t>(current_->entries.size()));
+  metrics_.SetCaExpiry(ca_->expiry());
   if (current_->svids.empty()) {
     rotation_.Stop();
   } else {

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "identity/local/local_ca.h"
 #include "identity/snapshot.h"
+#include "metrics/metrics.h"
 #include "supervisor/config.h"
 #include "supervisor/event_loop.h"
 
@@ -27,6 +28,7 @@ class IdentityFeed {
   // entries. Errors are start-up errors (a broken entries file at start has
   // no last good version to fall back on).
   static absl::StatusOr<std::unique_ptr<IdentityFeed>> Create(EventLoop& loop, const Config& config,
+                                                              metrics::Metrics& metrics,
                                                               SnapshotHandler on_snapshot);
   ~IdentityFeed();
 
@@ -41,15 +43,17 @@ class IdentityFeed {
   const std::shared_ptr<const identity::IdentitySnapshot>& current() const { return current_; }
 
  private:
-  IdentityFeed(EventLoop& loop, const Config& config, std::shared_ptr<const identity::LocalCa> ca,
-               SnapshotHandler on_snapshot);
+  IdentityFeed(EventLoop& loop, const Config& config, metrics::Metrics& metrics,
+               std::shared_ptr<const identity::LocalCa> ca, SnapshotHandler on_snapshot);
 
   static void OnDirectoryEvent(uv_fs_event_t* handle, const char* filename, int events, int status);
   void ScheduleReload();
   void Rebuild(bool reread_entries);
   void Publish(std::shared_ptr<const identity::IdentitySnapshot> snapshot);
+  void CountRotations(const identity::IdentitySnapshot& next) const;
 
   EventLoop& loop_;
+  metrics::Metrics& metrics_;
   std::string entries_file_;
   std::string trust_domain_;
   Duration x509_ttl_;

@@ -1,6 +1,7 @@
 #include "supervisor/supervisor.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "common/peer.h"
@@ -18,6 +19,10 @@ namespace {
 constexpr std::string_view kPinFailed = "could not verify existence of the original caller";
 constexpr std::string_view kNoIdentity = "no identity issued";
 constexpr std::string_view kAttestationFailed = "workload attestation failed";
+// How stale a gauge may be: long enough to coalesce a burst of events.
+constexpr auto kGaugeFlushDelay = std::chrono::milliseconds(20);
+
+double SecondsOf(Duration duration) { return std::chrono::duration<double>(duration).count(); }
 
 int64_t MillisSince(steady_clock::time_point start) {
   return duration_cast<milliseconds>(steady_clock::now() - start).count();
@@ -84,10 +89,12 @@ struct Supervisor::Round {
 
 Supervisor::Supervisor(EventLoop& loop, SupervisorOptions options,
                        std::vector<std::unique_ptr<attestors::Attestor>> attestors,
-                       WorkerPool& network_pool)
+                       WorkerPool& network_pool, metrics::Metrics& metrics)
     : loop_(loop),
       options_(std::move(options)),
       network_pool_(network_pool),
+      metrics_(metrics),
+      gauge_flush_(loop),
       attestor_failing_(attestors.size(), false),
       soft_error_log_(attestors.size()) {
   for (std::unique_ptr<attestors::Attestor>& attestor : attestors) {
@@ -132,6 +139,7 @@ Workload* Supervisor::FindOrCreate(const ConnectionInfo& connection) {
   });
   ArmIdleDrop(created);
   StartAttestation(created, AttestReason::kFirst);
+  MarkGaugesDirty();
   return &created;
 }
 
@@ -150,6 +158,7 @@ void Supervisor::DropWorkload(Workload& workload, const absl::Status& status) {
   }
   // Destroys the workload's timers and exit watch with it.
   workloads_.erase(workload.pid);
+  MarkGaugesDirty();
 }
 
 void Supervisor::ArmIdleDrop(Workload& workload) {
@@ -158,6 +167,7 @@ void Supervisor::ArmIdleDrop(Workload& workload) {
   workload.drop_timer.Start(options_.idle_drop_after, [this, pid, id] {
     if (Workload* idle = Find(pid, id); idle != nullptr && idle->streams.empty()) {
       workloads_.erase(pid);
+      MarkGaugesDirty();
     }
   });
 }
@@ -173,6 +183,7 @@ void Supervisor::AttachStream(StreamSink* sink, const ConnectionInfo& connection
   StreamRecord& record = streams_[sink];
   record.workload_id = workload->id;
   record.pid = workload->pid;
+  MarkGaugesDirty();
   Serve(*workload, sink, record);
 }
 
@@ -183,6 +194,7 @@ void Supervisor::DetachStream(StreamSink* sink) {
   }
   Workload* workload = Find(it->second.pid, it->second.workload_id);
   streams_.erase(it);
+  MarkGaugesDirty();
   if (workload == nullptr) {
     return;
   }
@@ -209,6 +221,9 @@ void Supervisor::StartAttestation(Workload& workload, AttestReason reason) {
   }
   workload.attestation_in_flight = true;
   workload.next_attestation.Stop();
+  if (reason != AttestReason::kFirst) {
+    metrics_.RecordReattestation(AttestReasonName(reason));
+  }
   workload.armed_retry_n = -1;
 
   auto round = std::make_shared<Round>();
@@ -290,6 +305,8 @@ void Supervisor::OnAttestorResult(const std::shared_ptr<Round>& round, size_t in
     return;  // a late answer after its deadline: the round has moved on
   }
   round->settled[index] = true;
+  metrics_.RecordAttestation(attestors_[index]->name(), result.outcome,
+                             SecondsOf(steady_clock::now() - round->started));
   if (Workload* workload = Find(round->pid, round->workload_id)) {
     if (workload->attestor_deadlines[index]) {
       workload->attestor_deadlines[index]->Stop();
@@ -338,6 +355,7 @@ void Supervisor::FinishAttestation(Workload& workload, Round& round) {
 
   ScheduleNext(workload, was_degraded);
   LogOutcomes(workload, round);
+  MarkGaugesDirty();
   Refresh(workload, /*force=*/true);
   ReattestRecovered(round);
 
@@ -358,7 +376,9 @@ void Supervisor::ScheduleNext(Workload& workload, bool was_degraded) {
     int n = workload.failures++;
     if (RetryAllowed(config, n)) {
       workload.armed_retry_n = n;
-      ArmNext(workload, RetryDelay(config, n, options_.random()), AttestReason::kRetry);
+      Duration delay = RetryDelay(config, n, options_.random());
+      metrics_.RecordRetryDelay(SecondsOf(delay));
+      ArmNext(workload, delay, AttestReason::kRetry);
       return;
     }
   } else {
@@ -404,12 +424,11 @@ void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const
     } else if (result.outcome == Outcome::kSoftError) {
       // Rate-limited: a workload reconnecting in a loop must not flood the log.
       if (std::optional<int64_t> suppressed = soft_error_log_[i].Allow(steady_clock::now())) {
-        log_.Warn("attestor could not tell, not retrying",
-                  {{"attestor", name},
-                   {"pid", workload.pid},
-                   {"container_id", result.container_id},
-                   {"reason", result.reason},
-                   {"suppressed", *suppressed}});
+        log_.Warn("attestor could not tell, not retrying", {{"attestor", name},
+                                                            {"pid", workload.pid},
+                                                            {"container_id", result.container_id},
+                                                            {"reason", result.reason},
+                                                            {"suppressed", *suppressed}});
       }
     }
   }
@@ -518,6 +537,39 @@ void Supervisor::SetReattestation(const ReattestationConfig& config) {
       ArmNext(*workload, fresh, n >= 0 ? AttestReason::kRetry : AttestReason::kPeriodic);
     }
   }
+}
+
+void Supervisor::MarkGaugesDirty() {
+  if (!gauge_flush_.armed()) {
+    gauge_flush_.Start(kGaugeFlushDelay, [this] { PublishGauges(); });
+  }
+}
+
+void Supervisor::PublishGauges() {
+  std::map<std::string_view, int64_t> workloads;
+  std::map<std::string_view, int64_t> streams;
+  std::map<std::string_view, int64_t> stuck;
+  std::optional<steady_clock::time_point> oldest_degraded;
+  for (const auto& [pid, workload] : workloads_) {
+    ++workloads[WorkloadStateName(workload->state)];
+    bool degraded = workload->state == WorkloadState::kDegraded;
+    for (StreamSink* sink : workload->streams) {
+      ++streams[ApiName(sink->api())];
+      stuck[ApiName(sink->api())] += degraded ? 1 : 0;
+    }
+    if (degraded && workload->degraded_since &&
+        (!oldest_degraded || *workload->degraded_since < *oldest_degraded)) {
+      oldest_degraded = workload->degraded_since;
+    }
+  }
+  for (std::string_view state : metrics::kWorkloadStates) {
+    metrics_.SetWorkloads(state, workloads[state]);
+  }
+  for (std::string_view api : metrics::kApis) {
+    metrics_.SetStreams(api, streams[api]);
+    metrics_.SetStuckStreams(api, stuck[api]);
+  }
+  metrics_.SetOldestDegradedSince(oldest_degraded);
 }
 
 std::vector<WorkloadView> Supervisor::Describe() const {

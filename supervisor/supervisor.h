@@ -14,6 +14,7 @@
 #include "attestors/attestor.h"
 #include "common/log.h"
 #include "identity/snapshot.h"
+#include "metrics/metrics.h"
 #include "supervisor/config.h"
 #include "supervisor/connection.h"
 #include "supervisor/event_loop.h"
@@ -48,10 +49,11 @@ struct WorkloadView {
 
 class Supervisor {
  public:
-  // `network_pool` runs attestors whose work_kind() is kNetwork; it must
-  // outlive the supervisor.
+  // `network_pool` runs attestors whose work_kind() is kNetwork.
+  // `network_pool` and `metrics` must outlive the supervisor.
   Supervisor(EventLoop& loop, SupervisorOptions options,
-             std::vector<std::unique_ptr<attestors::Attestor>> attestors, WorkerPool& network_pool);
+             std::vector<std::unique_ptr<attestors::Attestor>> attestors, WorkerPool& network_pool,
+             metrics::Metrics& metrics);
   ~Supervisor();
 
   // A caller connected: attestation starts before its first call arrives.
@@ -116,11 +118,18 @@ class Supervisor {
   void EndStream(StreamSink* sink, const absl::Status& status);
   void OnHoldExpired(StreamSink* sink);
 
+  // Gauges are recomputed from the whole state shortly after it changes,
+  // coalescing bursts of events into one pass.
+  void MarkGaugesDirty();
+  void PublishGauges();
+
   EventLoop& loop_;
   SupervisorOptions options_;
   // Shared with jobs in flight, which may outlive the supervisor.
   std::vector<std::shared_ptr<attestors::Attestor>> attestors_;
   WorkerPool& network_pool_;
+  metrics::Metrics& metrics_;
+  Timer gauge_flush_;
   // Per attestor: its last lookup failed, so its next success re-attests
   // its degraded workloads at once.
   std::vector<bool> attestor_failing_;

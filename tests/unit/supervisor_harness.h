@@ -163,7 +163,7 @@ class SupervisorHarness {
     loop_thread_ = std::thread([&] { loop_.Run(); });
     OnLoop([&] {
       supervisor_ = std::make_unique<supervisor::Supervisor>(loop_, std::move(options),
-                                                             std::move(attestors), pool_);
+                                                             std::move(attestors), pool_, metrics_);
     });
   }
 
@@ -186,6 +186,7 @@ class SupervisorHarness {
   }
 
   supervisor::Supervisor& supervisor() { return *supervisor_; }
+  metrics::Metrics& metrics() { return metrics_; }
 
   void Attach(supervisor::StreamSink& sink, pid_t pid) {
     supervisor::ConnectionInfo connection = ConnectionOf(pid);
@@ -206,6 +207,7 @@ class SupervisorHarness {
   }
 
  private:
+  metrics::Metrics metrics_{{"unix", "docker"}, "test"};
   supervisor::EventLoop loop_;
   supervisor::WorkerPool pool_;
   std::thread loop_thread_;
