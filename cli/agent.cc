@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <future>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "metrics/metrics.h"
 #include "streams/api_server.h"
 #include "streams/listener.h"
+#include "supervisor/debug_view.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/identity_feed.h"
 #include "supervisor/supervisor.h"
@@ -31,6 +33,8 @@ const log::Logger kLog("agent");
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 // Network lookups block for up to their timeout; this many may wait at once.
 constexpr size_t kNetworkThreads = 8;
+// How long health probes wait for the loop before calling it stuck.
+constexpr auto kProbeDeadline = std::chrono::seconds(1);
 
 // Thousands of streams need thousands of descriptors (SPEC section 3).
 void RaiseFileLimit() {
@@ -77,6 +81,7 @@ class Agent {
 
  private:
   absl::Status Assemble();
+  std::vector<metrics::Route> HealthRoutes();
   void StartOnLoop();
   void BeginShutdown();
   void Reload();
@@ -86,6 +91,9 @@ class Agent {
   supervisor::Config config_;
   std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<metrics::HttpEndpoint> metrics_endpoint_;
+  std::unique_ptr<metrics::HttpEndpoint> health_endpoint_;
+  // Socket listening and identity source loaded; cleared at shutdown.
+  std::atomic<bool> ready_{false};
   supervisor::EventLoop loop_;
   std::unique_ptr<supervisor::WorkerPool> network_pool_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
@@ -116,6 +124,16 @@ absl::Status Agent::Assemble() {
                           Concat("metrics.listen: ", endpoint.status().message()));
     }
     metrics_endpoint_ = *std::move(endpoint);
+  }
+
+  if (config_.health_listen) {
+    absl::StatusOr<std::unique_ptr<metrics::HttpEndpoint>> endpoint =
+        metrics::HttpEndpoint::Start(*config_.health_listen, HealthRoutes());
+    if (!endpoint.ok()) {
+      return absl::Status(endpoint.status().code(),
+                          Concat("health.listen: ", endpoint.status().message()));
+    }
+    health_endpoint_ = *std::move(endpoint);
   }
 
   network_pool_ = std::make_unique<supervisor::WorkerPool>(kNetworkThreads);
@@ -150,6 +168,39 @@ absl::Status Agent::Assemble() {
   return absl::OkStatus();
 }
 
+// Handlers run on the HTTP server's threads; anything about workloads is
+// asked of the loop, with a deadline so a stuck loop shows as unhealthy
+// instead of hanging the probe.
+std::vector<metrics::Route> Agent::HealthRoutes() {
+  auto text = [](int status, std::string body) {
+    return metrics::HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+  };
+  return {
+      {"/healthz",
+       [this, text] {
+         bool answered = loop_.Ask<bool>([] { return true; }, kProbeDeadline).has_value();
+         return answered ? text(200, "ok\n") : text(503, "event loop not responding\n");
+       }},
+      {"/readyz",
+       [this, text] { return ready_ ? text(200, "ready\n") : text(503, "not ready\n"); }},
+      {"/debug/workloads",
+       [this, text] {
+         std::optional<std::vector<supervisor::WorkloadView>> views =
+             loop_.Ask<std::vector<supervisor::WorkloadView>>(
+                 [this] {
+                   return supervisor_ ? supervisor_->Describe()
+                                      : std::vector<supervisor::WorkloadView>{};
+                 },
+                 kProbeDeadline);
+         if (!views) {
+           return text(503, "event loop not responding\n");
+         }
+         return metrics::HttpResponse{200, "application/json",
+                                      supervisor::RenderWorkloadsJson(*views)};
+       }},
+  };
+}
+
 void Agent::StartOnLoop() {
   if (absl::Status status = feed_->Start(); !status.ok()) {
     kLog.Error("identity source failed to start", {{"error", std::string(status.message())}});
@@ -175,6 +226,7 @@ void Agent::StartOnLoop() {
         },
         spec.signal);
   }
+  ready_ = true;
   kLog.Info("serving", {{"socket_path", config_.socket_path},
                         {"trust_domain", config_.trust_domain},
                         {"version", REATTEST_VERSION}});
@@ -187,6 +239,7 @@ void Agent::BeginShutdown() {
     return;
   }
   stopping_ = true;
+  ready_ = false;
   kLog.Info("shutting down");
   listener_->Close();
   feed_->Stop();
@@ -251,6 +304,8 @@ int Agent::Run() {
   std::thread loop_thread([this] { loop_.Run(); });
 
   stop_requested_.get_future().wait();
+  // Its handlers ask the loop, which is about to go.
+  health_endpoint_.reset();
   server_->Shutdown(kShutdownGrace);
   loop_.Post([this] {
     supervisor_.reset();

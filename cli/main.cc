@@ -9,6 +9,7 @@
 #include "cli/api_fetch.h"
 #include "cli/embedded_default.h"
 #include "cli/flags.h"
+#include "cli/health_commands.h"
 #include "supervisor/config.h"
 #include "supervisor/defaults.h"
 
@@ -19,6 +20,8 @@ constexpr char kUsage[] = R"(usage:
   reattest run [--config FILE]
   reattest config check --config FILE
   reattest api fetch x509 [--socket PATH] [--write DIR] [--timeout 5s]
+  reattest healthcheck [--url http://127.0.0.1:9989]
+  reattest debug workloads [--url http://127.0.0.1:9989]
   reattest version
 )";
 
@@ -97,6 +100,17 @@ int ApiFetch(const std::vector<std::string>& args) {
   return FetchX509(options);
 }
 
+int HealthCommand(const std::vector<std::string>& args, bool debug) {
+  std::optional<Flags> flags = ParseFlags(args, {"url"});
+  std::vector<std::string> expected =
+      debug ? std::vector<std::string>{"workloads"} : std::vector<std::string>{};
+  if (!flags || flags->positional() != expected) {
+    return Usage();
+  }
+  std::string url = flags->Get("url").value_or(kDefaultHealthUrl);
+  return debug ? DebugWorkloads(url) : Healthcheck(url);
+}
+
 }  // namespace
 }  // namespace reattest::cli
 
@@ -116,6 +130,9 @@ int main(int argc, char** argv) {
   }
   if (command == "api") {
     return ApiFetch(rest);
+  }
+  if (command == "healthcheck" || command == "debug") {
+    return HealthCommand(rest, command == "debug");
   }
   if (command == "version") {
     std::printf("reattest %s\n", REATTEST_VERSION);

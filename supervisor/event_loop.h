@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -38,6 +40,22 @@ class EventLoop {
   void Stop();
 
   bool IsLoopThread() const { return std::this_thread::get_id() == loop_thread_.load(); }
+
+  // Any thread but the loop's. Runs `fn` on the loop and waits up to
+  // `deadline` for its answer; nullopt when the loop did not answer in time
+  // (stuck or stopped). For HTTP handlers that need a consistent view.
+  template <typename T>
+  std::optional<T> Ask(std::function<T()> fn, Duration deadline) {
+    auto answer = std::make_shared<std::promise<T>>();
+    std::future<T> future = answer->get_future();
+    if (!Post([answer, fn = std::move(fn)] { answer->set_value(fn()); })) {
+      return std::nullopt;
+    }
+    if (future.wait_for(deadline) != std::future_status::ready) {
+      return std::nullopt;
+    }
+    return future.get();
+  }
 
   // Loop thread only. Runs `work` on libuv's thread pool, then `done` on the
   // loop. For /proc reads and hashing; never for network lookups, which would

@@ -429,12 +429,12 @@ TEST_CASE("Unbuilt keys are reported only when the file sets them", "[config]") 
   SECTION("set") {
     ConfigResult result = LoadWithEntries(dir,
                                           "trust_domain: example.org\n"
-                                          "health: {listen: 127.0.0.1:0}\n"
+                                          "sds: {default_svid_name: svid}\n"
                                           "identity:\n"
                                           "  local: {x509_ttl: 2h, jwt_ttl: 1m}\n");
     REQUIRE(result.config.has_value());
     CHECK(result.config->unbuilt_keys ==
-          std::vector<std::string>{"identity.local.jwt_ttl", "health"});
+          std::vector<std::string>{"identity.local.jwt_ttl", "sds"});
   }
 }
 
