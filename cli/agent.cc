@@ -33,6 +33,7 @@ const log::Logger kLog("agent");
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
 // Network lookups block for up to their timeout; this many may wait at once.
 constexpr size_t kNetworkThreads = 8;
+constexpr auto kConnectionSweepInterval = std::chrono::seconds(1);
 // How long health probes wait for the loop before calling it stuck.
 constexpr auto kProbeDeadline = std::chrono::seconds(1);
 
@@ -84,6 +85,8 @@ class Agent {
   std::vector<metrics::Route> HealthRoutes();
   void StartOnLoop();
   void BeginShutdown();
+  void ForgetClosedConnections();
+  void SweepConnections();
   void Reload();
   void ApplyReload(const supervisor::ConfigResult& result);
   void CloseSignals();
@@ -100,6 +103,7 @@ class Agent {
   std::unique_ptr<supervisor::IdentityFeed> feed_;
   std::unique_ptr<streams::Listener> listener_;
   std::unique_ptr<streams::ApiServer> server_;
+  std::unique_ptr<supervisor::Timer> connection_sweep_;
   uv_signal_t sigterm_{}, sigint_{}, sighup_{};
   std::promise<void> stop_requested_;
   bool stopping_ = false;
@@ -140,6 +144,7 @@ absl::Status Agent::Assemble() {
   supervisor::SupervisorOptions options;
   options.proc_root = config_.proc_root;
   options.reattestation = config_.reattestation;
+  options.limits = config_.limits;
   supervisor_ = std::make_unique<supervisor::Supervisor>(loop_, options, *std::move(attestors),
                                                          *network_pool_, *metrics_);
 
@@ -201,14 +206,35 @@ std::vector<metrics::Route> Agent::HealthRoutes() {
   };
 }
 
+// Closed connections free their per-user count and pidfd.
+void Agent::ForgetClosedConnections() {
+  for (const supervisor::ConnectionInfo& closed : server_->SweepClosed()) {
+    supervisor_->OnConnectionClosed(closed);
+  }
+}
+
+void Agent::SweepConnections() {
+  ForgetClosedConnections();
+  connection_sweep_->Start(kConnectionSweepInterval, [this] { SweepConnections(); });
+}
+
 void Agent::StartOnLoop() {
   if (absl::Status status = feed_->Start(); !status.ok()) {
     kLog.Error("identity source failed to start", {{"error", std::string(status.message())}});
   }
   listener_->Start([this](int fd, supervisor::ConnectionInfo info) {
+    if (std::optional<supervisor::ConnectionInfo> closed = server_->Adopt(fd, info)) {
+      supervisor_->OnConnectionClosed(*closed);
+    }
+    // Closed connections are noticed lazily; before refusing one, make sure
+    // the count is current.
+    if (supervisor_->AtConnectionLimit(info.uid)) {
+      ForgetClosedConnections();
+    }
     supervisor_->OnConnection(info);
-    server_->Adopt(fd, std::move(info));
   });
+  connection_sweep_ = std::make_unique<supervisor::Timer>(loop_);
+  SweepConnections();
 
   struct SignalSpec {
     uv_signal_t* handle;
@@ -308,6 +334,7 @@ int Agent::Run() {
   health_endpoint_.reset();
   server_->Shutdown(kShutdownGrace);
   loop_.Post([this] {
+    connection_sweep_.reset();
     supervisor_.reset();
     feed_.reset();
     listener_.reset();

@@ -1,5 +1,6 @@
 #include "streams/api_server.h"
 
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_posix.h>
 
 namespace reattest::streams {
@@ -12,6 +13,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(supervisor::EventLoo
                                                             supervisor::Supervisor& supervisor,
                                                             metrics::Metrics& metrics) {
   std::unique_ptr<ApiServer> api(new ApiServer(loop, supervisor, metrics));
+  // grpc.health.v1.Health on the same socket (SPEC section 4).
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.RegisterService(&api->workload_api_);
   api->server_ = builder.BuildAndStart();
@@ -21,10 +24,12 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(supervisor::EventLoo
   return api;
 }
 
-void ApiServer::Adopt(int fd, supervisor::ConnectionInfo info) {
+std::optional<supervisor::ConnectionInfo> ApiServer::Adopt(int fd,
+                                                           supervisor::ConnectionInfo info) {
   // Recorded before gRPC sees the descriptor, so the first call finds it.
-  connections_.Add(fd, std::move(info));
+  std::optional<supervisor::ConnectionInfo> displaced = connections_.Add(fd, std::move(info));
   grpc::AddInsecureChannelFromFd(server_.get(), fd);
+  return displaced;
 }
 
 void ApiServer::Shutdown(Duration grace) {

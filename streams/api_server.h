@@ -20,8 +20,12 @@ class ApiServer {
                                                           supervisor::Supervisor& supervisor,
                                                           metrics::Metrics& metrics);
 
-  // Loop thread: the Listener accepted a caller. Takes over `fd`.
-  void Adopt(int fd, supervisor::ConnectionInfo info);
+  // Loop thread: the Listener accepted a caller. Takes over `fd`. Returns
+  // the connection that last had this descriptor number, if it was not
+  // swept yet: it has closed.
+  std::optional<supervisor::ConnectionInfo> Adopt(int fd, supervisor::ConnectionInfo info);
+  // Connections closed since the last sweep.
+  std::vector<supervisor::ConnectionInfo> SweepClosed() { return connections_.SweepClosed(); }
   // Any thread but the loop's (it waits for calls whose completions the loop
   // runs). Calls still open after `grace` are cancelled.
   void Shutdown(Duration grace);

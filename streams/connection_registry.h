@@ -4,10 +4,13 @@
 // Thread-safe: written by the loop at accept, read by gRPC threads.
 #pragma once
 
+#include <sys/types.h>
+
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "supervisor/connection.h"
 
@@ -16,17 +19,24 @@ namespace reattest::streams {
 class ConnectionRegistry {
  public:
   // A new connection on `fd` replaces whatever an earlier, closed connection
-  // on the same descriptor number left behind.
-  void Add(int fd, supervisor::ConnectionInfo info);
+  // on the same descriptor number left behind, which is returned.
+  std::optional<supervisor::ConnectionInfo> Add(int fd, supervisor::ConnectionInfo info);
   // `peer` as gRPC reports it (`fd:N`).
   std::optional<supervisor::ConnectionInfo> Lookup(const std::string& peer) const;
 
+  // gRPC does not report closed connections. A descriptor that no longer
+  // names the socket accepted on it (closed, or reused for something else)
+  // means its connection closed: those entries are removed and returned.
+  std::vector<supervisor::ConnectionInfo> SweepClosed();
+
  private:
+  struct Entry {
+    supervisor::ConnectionInfo info;
+    ino_t inode = 0;  // of the accepted socket
+  };
+
   mutable std::mutex mutex_;
-  // TODO: entries of closed connections linger (holding a pidfd each) until
-  // their descriptor number is reused, because gRPC does not report a
-  // closed connection; the map is bounded by the highest descriptor number.
-  std::unordered_map<int, supervisor::ConnectionInfo> by_fd_;  // guarded by mutex_
+  std::unordered_map<int, Entry> by_fd_;  // guarded by mutex_
 };
 
 }  // namespace reattest::streams

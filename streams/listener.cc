@@ -121,7 +121,7 @@ void Listener::AcceptPending() {
       close(conn);
       continue;
     }
-    supervisor::ConnectionInfo info{peer->pid, peer->uid, peer->gid,
+    supervisor::ConnectionInfo info{next_connection_id_++, peer->pid, peer->uid, peer->gid,
                                     std::make_shared<const Pidfd>(std::move(peer->pidfd))};
     on_accept_(conn, std::move(info));
   }

@@ -46,6 +46,7 @@ class Listener {
   PidfdSource pidfd_source_;
   std::unique_ptr<supervisor::FdWatch> watch_;
   AcceptHandler on_accept_;
+  uint64_t next_connection_id_ = 1;
   log::Logger log_{"streams"};
 };
 

@@ -36,7 +36,6 @@ constexpr std::string_view kUnbuiltKeys[] = {
     "identity.local.jwt_ttl",
     "identity.local.jwt_key_ttl",
     "sds",
-    "limits",
 };
 
 // The keys of each mapping, as SPEC section 6 lists them.

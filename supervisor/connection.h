@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "common/process.h"
@@ -12,6 +13,8 @@
 namespace reattest::supervisor {
 
 struct ConnectionInfo {
+  // Unique per accepted connection, never reused (descriptor numbers are).
+  uint64_t id = 0;
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;

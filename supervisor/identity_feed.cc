@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<IdentityFeed>> IdentityFeed::Create(EventLoop& lo
   }
   feed->current_ = *std::move(snapshot);
   feed->entries_text_ = *std::move(text);
+  feed->RecordGauges();
   return feed;
 }
 
@@ -215,11 +216,15 @@ void IdentityFeed::CountRotations(const identity::IdentitySnapshot& next) const 
   }
 }
 
+void IdentityFeed::RecordGauges() {
+  metrics_.SetEntries(static_cast<int64_t>(current_->entries.size()));
+  metrics_.SetCaExpiry(ca_->expiry());
+}
+
 void IdentityFeed::Publish(std::shared_ptr<const identity::IdentitySnapshot> snapshot) {
   CountRotations(*snapshot);
   current_ = std::move(snapshot);
-  metrics_.SetEntries(static_cast<int64_t>(current_->entries.size()));
-  metrics_.SetCaExpiry(ca_->expiry());
+  RecordGauges();
   if (current_->svids.empty()) {
     rotation_.Stop();
   } else {

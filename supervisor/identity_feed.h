@@ -51,6 +51,7 @@ class IdentityFeed {
   void Rebuild(bool reread_entries);
   void Publish(std::shared_ptr<const identity::IdentitySnapshot> snapshot);
   void CountRotations(const identity::IdentitySnapshot& next) const;
+  void RecordGauges();
 
   EventLoop& loop_;
   metrics::Metrics& metrics_;

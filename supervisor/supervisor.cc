@@ -110,9 +110,51 @@ Supervisor::Supervisor(EventLoop& loop, SupervisorOptions options,
 Supervisor::~Supervisor() = default;
 
 void Supervisor::OnConnection(const ConnectionInfo& connection) {
-  if (!shutting_down_) {
-    FindOrCreate(connection);
+  if (shutting_down_) {
+    return;
   }
+  int& count = connections_per_uid_[connection.uid];
+  ++count;
+  if (count > options_.limits.max_connections_per_uid) {
+    // Refused connections are still counted until they close, so a user
+    // cannot get around the limit by reconnecting in a loop.
+    refused_connections_.insert(connection.id);
+    metrics_.RecordLimitRejection("connections_per_uid");
+    log_.Warn("connection over the per-user limit; its calls will be refused",
+              {{"pid", connection.pid},
+               {"uid", static_cast<int64_t>(connection.uid)},
+               {"limit", options_.limits.max_connections_per_uid}});
+    return;
+  }
+  FindOrCreate(connection);
+}
+
+void Supervisor::OnConnectionClosed(const ConnectionInfo& connection) {
+  auto it = connections_per_uid_.find(connection.uid);
+  if (it != connections_per_uid_.end() && --it->second <= 0) {
+    connections_per_uid_.erase(it);
+  }
+  refused_connections_.erase(connection.id);
+}
+
+bool Supervisor::AtConnectionLimit(uid_t uid) const {
+  auto it = connections_per_uid_.find(uid);
+  return it != connections_per_uid_.end() && it->second >= options_.limits.max_connections_per_uid;
+}
+
+absl::Status Supervisor::CheckLimits(const ConnectionInfo& connection) const {
+  if (refused_connections_.contains(connection.id)) {
+    return absl::ResourceExhaustedError(Concat("too many connections for uid ", connection.uid,
+                                               " (limit ", options_.limits.max_connections_per_uid,
+                                               ")"));
+  }
+  auto it = streams_per_connection_.find(connection.id);
+  if (it != streams_per_connection_.end() &&
+      it->second >= options_.limits.max_streams_per_connection) {
+    return absl::ResourceExhaustedError(Concat("too many streams on this connection (limit ",
+                                               options_.limits.max_streams_per_connection, ")"));
+  }
+  return absl::OkStatus();
 }
 
 Workload* Supervisor::FindOrCreate(const ConnectionInfo& connection) {
@@ -177,11 +219,20 @@ void Supervisor::AttachStream(StreamSink* sink, const ConnectionInfo& connection
     sink->End(absl::UnavailableError("agent shutting down"));
     return;
   }
+  if (absl::Status allowed = CheckLimits(connection); !allowed.ok()) {
+    if (!refused_connections_.contains(connection.id)) {
+      metrics_.RecordLimitRejection("streams_per_connection");
+    }
+    sink->End(allowed);
+    return;
+  }
   Workload* workload = FindOrCreate(connection);
   workload->drop_timer.Stop();
   workload->streams.push_back(sink);
   StreamRecord& record = streams_[sink];
   record.workload_id = workload->id;
+  record.connection_id = connection.id;
+  ++streams_per_connection_[connection.id];
   record.pid = workload->pid;
   MarkGaugesDirty();
   Serve(*workload, sink, record);
@@ -193,6 +244,10 @@ void Supervisor::DetachStream(StreamSink* sink) {
     return;
   }
   Workload* workload = Find(it->second.pid, it->second.workload_id);
+  auto per_connection = streams_per_connection_.find(it->second.connection_id);
+  if (per_connection != streams_per_connection_.end() && --per_connection->second <= 0) {
+    streams_per_connection_.erase(per_connection);
+  }
   streams_.erase(it);
   MarkGaugesDirty();
   if (workload == nullptr) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,6 +30,7 @@ struct SupervisorOptions {
   ReattestationConfig reattestation;
   // A workload with no stream or call is dropped this long after its last one ended.
   Duration idle_drop_after = std::chrono::seconds(30);
+  LimitsConfig limits;
   // U[0, 1) for jitter; injected so tests can pin delays.
   std::function<double()> random;
 };
@@ -57,7 +59,14 @@ class Supervisor {
   ~Supervisor();
 
   // A caller connected: attestation starts before its first call arrives.
+  // A connection beyond limits.max_connections_per_uid is remembered as
+  // refused: its calls end with ResourceExhausted.
   void OnConnection(const ConnectionInfo& connection);
+  // The connection closed (noticed by the streams' sweep).
+  void OnConnectionClosed(const ConnectionInfo& connection);
+  // True when one more connection of `uid` would be refused: the caller
+  // should first sweep closed connections, which are noticed lazily.
+  bool AtConnectionLimit(uid_t uid) const;
   // A stream or call of `connection` opened. The sink stays attached until
   // DetachStream() or until the supervisor ends it through StreamSink::End().
   void AttachStream(StreamSink* sink, const ConnectionInfo& connection);
@@ -79,6 +88,7 @@ class Supervisor {
  private:
   struct StreamRecord {
     uint64_t workload_id = 0;
+    uint64_t connection_id = 0;
     pid_t pid = 0;
     bool delivered = false;  // has been sent an identity at least once
     std::unique_ptr<Timer> hold;
@@ -97,6 +107,8 @@ class Supervisor {
   }
 
   Workload* FindOrCreate(const ConnectionInfo& connection);
+  // The limits of SPEC section 3; the status to refuse a new stream with.
+  absl::Status CheckLimits(const ConnectionInfo& connection) const;
   Workload* Find(pid_t pid, uint64_t id);
   void DropWorkload(Workload& workload, const absl::Status& status);
   void ArmIdleDrop(Workload& workload);
@@ -138,6 +150,9 @@ class Supervisor {
   std::shared_ptr<const identity::IdentitySnapshot> snapshot_;
   std::unordered_map<pid_t, std::unique_ptr<Workload>> workloads_;
   std::unordered_map<StreamSink*, StreamRecord> streams_;
+  std::unordered_map<uid_t, int> connections_per_uid_;
+  std::unordered_set<uint64_t> refused_connections_;
+  std::unordered_map<uint64_t, int> streams_per_connection_;
   uint64_t next_workload_id_ = 1;
   bool shutting_down_ = false;
   log::Logger log_{"supervisor"};

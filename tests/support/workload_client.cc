@@ -3,11 +3,16 @@
 namespace reattest::testing {
 
 std::shared_ptr<grpc::Channel> UnixChannel(const std::string& socket_path) {
-  return grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel("unix:" + socket_path, grpc::InsecureChannelCredentials(), args);
 }
 
 X509Stream::X509Stream(const std::string& socket_path, bool with_header)
-    : stub_(SpiffeWorkloadAPI::NewStub(UnixChannel(socket_path))) {
+    : X509Stream(UnixChannel(socket_path), with_header) {}
+
+X509Stream::X509Stream(std::shared_ptr<grpc::Channel> channel, bool with_header)
+    : stub_(SpiffeWorkloadAPI::NewStub(channel)) {
   if (with_header) {
     context_.AddMetadata("workload.spiffe.io", "true");
   }

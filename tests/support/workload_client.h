@@ -18,12 +18,17 @@
 
 namespace reattest::testing {
 
+// A channel with its own connection: channels in one process otherwise share
+// connections to the same target, which would hide per-connection limits.
 std::shared_ptr<grpc::Channel> UnixChannel(const std::string& socket_path);
 
 class X509Stream {
  public:
-  // Opens the stream; `with_header` false omits the security header.
+  // Opens the stream on a new connection; `with_header` false omits the
+  // security header.
   explicit X509Stream(const std::string& socket_path, bool with_header = true);
+  // Opens the stream on `channel`'s connection.
+  explicit X509Stream(std::shared_ptr<grpc::Channel> channel, bool with_header = true);
   ~X509Stream();
 
   // The next message, or nullopt if none arrives within `timeout` or the
