@@ -1,6 +1,5 @@
 #include "cli/api_fetch.h"
 
-#include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -8,8 +7,8 @@
 #include <fstream>
 
 #include "cli/pem.h"
+#include "cli/x509_client.h"
 #include "common/strings.h"
-#include "workload.grpc.pb.h"
 
 namespace reattest::cli {
 namespace {
@@ -78,28 +77,15 @@ absl::Status PrintSvid(const FetchOptions& options, size_t index, const X509SVID
 }  // namespace
 
 int FetchX509(const FetchOptions& options) {
-  auto channel =
-      grpc::CreateChannel(Concat("unix:", options.socket_path), grpc::InsecureChannelCredentials());
-  auto stub = SpiffeWorkloadAPI::NewStub(channel);
-  grpc::ClientContext context;
-  context.AddMetadata("workload.spiffe.io", "true");
-  context.set_deadline(
-      std::chrono::system_clock::now() +
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(options.timeout));
-
   auto started = std::chrono::steady_clock::now();
-  std::unique_ptr<grpc::ClientReader<X509SVIDResponse>> reader =
-      stub->FetchX509SVID(&context, X509SVIDRequest());
+  X509Client client(options.socket_path, options.timeout);
   X509SVIDResponse response;
-  if (!reader->Read(&response)) {
-    grpc::Status status = reader->Finish();
-    std::fprintf(
-        stderr, "fetch x509 from %s failed: %s: %s\n", options.socket_path.c_str(),
-        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
-        status.error_message().c_str());
+  if (!client.Next(response)) {
+    std::fprintf(stderr, "fetch x509 from %s failed: %s\n", options.socket_path.c_str(),
+                 client.Finish().c_str());
     return 1;
   }
-  context.TryCancel();
+  client.Cancel();
   double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   std::printf("Received %d svid after %.3fms\n\n", response.svids_size(), elapsed_ms);

@@ -7,6 +7,7 @@
 
 #include "cli/agent.h"
 #include "cli/api_fetch.h"
+#include "cli/api_watch.h"
 #include "cli/embedded_default.h"
 #include "cli/flags.h"
 #include "cli/health_commands.h"
@@ -20,6 +21,7 @@ constexpr char kUsage[] = R"(usage:
   reattest run [--config FILE]
   reattest config check --config FILE
   reattest api fetch x509 [--socket PATH] [--write DIR] [--timeout 5s]
+  reattest api watch [--socket PATH]
   reattest healthcheck [--url http://127.0.0.1:9989]
   reattest debug workloads [--url http://127.0.0.1:9989]
   reattest version
@@ -81,8 +83,11 @@ int ConfigCheck(const std::vector<std::string>& args) {
   return 0;
 }
 
-int ApiFetch(const std::vector<std::string>& args) {
+int Api(const std::vector<std::string>& args) {
   std::optional<Flags> flags = ParseFlags(args, {"socket", "write", "timeout", "audience"});
+  if (flags && flags->positional() == std::vector<std::string>{"watch"}) {
+    return WatchX509(flags->Get("socket").value_or(supervisor::ClientSocketPath()));
+  }
   if (!flags || flags->positional() != std::vector<std::string>{"fetch", "x509"}) {
     return Usage();
   }
@@ -129,7 +134,7 @@ int main(int argc, char** argv) {
     return ConfigCheck(rest);
   }
   if (command == "api") {
-    return ApiFetch(rest);
+    return Api(rest);
   }
   if (command == "healthcheck" || command == "debug") {
     return HealthCommand(rest, command == "debug");
