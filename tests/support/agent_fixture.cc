@@ -5,19 +5,14 @@ namespace reattest::testing {
 AgentFixture::AgentFixture(const std::string& entries_yaml, const std::string& extra_config)
     : socket_(dir_ / "api.sock") {
   dir_.Write("entries.yaml", entries_yaml);
-  config_ = dir_.Write("config.yaml",
-                       "trust_domain: example.org\n"
-                       "socket_path: " +
-                           socket_ +
-                           "\n"
-                           "data_dir: data\n"
-                           "log: {level: debug, format: text}\n"
-                           "attestors:\n"
-                           "  unix: {}\n"
-                           "identity:\n"
-                           "  local:\n"
-                           "    entries_file: entries.yaml\n" +
-                           extra_config);
+  bool sets_attestors = extra_config.find("attestors:") != std::string::npos;
+  std::string config = "trust_domain: example.org\n";
+  config += "socket_path: " + socket_ + "\n";
+  config += "data_dir: data\n";
+  config += "log: {level: debug, format: text}\n";
+  config += sets_attestors ? "" : "attestors: {unix: {}}\n";
+  config += "identity: {local: {entries_file: entries.yaml}}\n";
+  config_ = dir_.Write("config.yaml", config + extra_config);
 }
 
 std::unique_ptr<AgentProcess> AgentFixture::Start(
