@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "attestors/docker/docker_attestor.h"
 #include "attestors/unix/unix_attestor.h"
 #include "common/strings.h"
 
@@ -24,14 +25,21 @@ absl::StatusOr<std::unique_ptr<Attestor>> BuildUnix(const AttestorsOptions& opti
   return std::make_unique<UnixAttestor>(*options.unix_attestor);
 }
 
+absl::StatusOr<std::unique_ptr<Attestor>> BuildDocker(const AttestorsOptions& options) {
+  if (!options.docker.has_value()) {
+    return nullptr;
+  }
+  return DockerAttestor::Create(*options.docker);
+}
+
 // Table order is the order of BuildAttestors' result: unix, docker, k8s. An
 // attestor joins by adding its factory here, in its place.
 //
-// TODO: docker and k8s have no factory yet, so `attestors.docker` and
-// `attestors.k8s` in a config build nothing; add {"docker", BuildDocker} and
-// {"k8s", BuildK8s} after unix once those attestors exist.
+// TODO: k8s has no factory yet, so `attestors.k8s` in a config builds
+// nothing; add {"k8s", BuildK8s} after docker once that attestor exists.
 constexpr Registration kRegistrations[] = {
     {"unix", BuildUnix},
+    {"docker", BuildDocker},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev nlohmann-json3-dev libspdlog-dev
   clang-format-14 openssl
   prometheus  # promtool: the metrics unit test lints a scrape with `promtool check metrics`
+  docker.io busybox-static  # a private dockerd and a busybox image for the Docker tests
 )
 # The interop test's client runs on Node.js; machines of this kind ship one.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -439,8 +439,12 @@ void Supervisor::ScheduleNext(Workload& workload, bool was_degraded) {
   } else {
     workload.failures = 0;
     if (was_degraded && workload.degraded_since) {
-      log_.Info("workload recovered",
-                {{"pid", workload.pid}, {"duration_ms", MillisSince(*workload.degraded_since)}});
+      Duration took = steady_clock::now() - *workload.degraded_since;
+      metrics_.RecordRecovery(SecondsOf(took));
+      log_.Info("workload recovered", {{"pid", workload.pid},
+                                       {"container_id", workload.container_id},
+                                       {"pod_uid", workload.pod_uid},
+                                       {"duration_ms", duration_cast<milliseconds>(took).count()}});
     }
     workload.degraded_since.reset();
   }
@@ -546,11 +550,15 @@ void Supervisor::Refresh(Workload& workload, bool force) {
 
 // The waiting rule of SPEC section 4 for one stream.
 void Supervisor::Serve(Workload& workload, StreamSink* sink, StreamRecord& record) {
-  if (workload.identity.has_identity() || sink->serves_without_identity()) {
+  bool attested_once = workload.state != WorkloadState::kAttesting;
+  if (workload.identity.has_identity() || (sink->serves_without_identity() && attested_once)) {
     record.hold.reset();
     record.delivered = record.delivered || workload.identity.has_identity();
     sink->Deliver(workload.identity);
     return;
+  }
+  if (sink->serves_without_identity()) {
+    return;  // served when the first attestation ends, with whatever it found
   }
   if (record.delivered || workload.state == WorkloadState::kComplete) {
     EndStream(sink, absl::PermissionDeniedError(std::string(kNoIdentity)));

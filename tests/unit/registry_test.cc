@@ -21,6 +21,28 @@ TEST_CASE("Only the attestors present in the options are built", "[registry]") {
     REQUIRE(attestors->size() == 1);
     CHECK((*attestors)[0]->name() == "unix");
   }
+
+  SECTION("unix and docker, in that order") {
+    options.docker = DockerOptions{};
+    options.unix_attestor = UnixOptions{};
+    absl::StatusOr<std::vector<std::unique_ptr<Attestor>>> attestors = BuildAttestors(options);
+    REQUIRE(attestors.ok());
+    REQUIRE(attestors->size() == 2);
+    CHECK((*attestors)[0]->name() == "unix");
+    CHECK((*attestors)[1]->name() == "docker");
+    CHECK((*attestors)[1]->work_kind() == WorkKind::kNetwork);
+  }
+}
+
+TEST_CASE("Invalid attestor options fail the build with the attestor's name", "[registry]") {
+  AttestorsOptions options;
+  options.docker = DockerOptions{};
+  options.docker->timeout = Duration::zero();
+
+  absl::StatusOr<std::vector<std::unique_ptr<Attestor>>> attestors = BuildAttestors(options);
+
+  REQUIRE_FALSE(attestors.ok());
+  CHECK(std::string(attestors.status().message()) == "attestors.docker: timeout must be positive");
 }
 
 }  // namespace
