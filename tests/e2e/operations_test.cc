@@ -103,9 +103,10 @@ TEST_CASE("Health endpoints and reattest healthcheck report a serving agent", "[
   REQUIRE(agent->ready());
 
   int status = 0;
-  CHECK(Get(listeners.health_port, "/healthz", &status) == "ok\n");
+  // The socket accepts (kernel backlog) a moment before the loop starts serving.
+  CHECK(WaitFor([&] { return Get(listeners.health_port, "/readyz", &status) == "ready\n"; }));
   CHECK(status == 200);
-  CHECK(Get(listeners.health_port, "/readyz", &status) == "ready\n");
+  CHECK(Get(listeners.health_port, "/healthz", &status) == "ok\n");
   CHECK(status == 200);
   std::string output;
   CHECK(RunReattest({"healthcheck", "--url", listeners.HealthUrl()}, &output) == 0);
