@@ -72,6 +72,14 @@ class DockerNode {
     return std::make_unique<WatchProcess>(fixture_->socket(), CgroupProcsFilesOf(container_.pid));
   }
 
+  // The same, from the pure-JavaScript client that shares no code with reattest.
+  std::unique_ptr<WatchProcess> JsWatchFromContainer() {
+    return std::make_unique<WatchProcess>(
+        std::vector<std::string>{REATTEST_NODE, REATTEST_INTEROP_DIR "/watch_x509.mjs",
+                                 fixture_->socket()},
+        CgroupProcsFilesOf(container_.pid));
+  }
+
   std::string Scrape() { return Get(metrics_port_, "/metrics"); }
   std::string DebugWorkloads() { return Get(health_port_, "/debug/workloads"); }
   double Series(const std::string& series) {
@@ -130,6 +138,28 @@ TEST_CASE(
   CHECK(watch->updates() == 2);  // the same stream, one push
   CHECK(WaitFor([&] { return node.Series("reattest_stuck_streams{api=\"x509_svid\"}") == 0; }));
   CHECK(node.Series("reattest_recoveries_total") >= 1);
+}
+
+TEST_CASE(
+    "An independent JavaScript client in the container sees its partial set, then the full "
+    "set on the same stream",
+    "[docker][interop]") {
+  DockerNode node(kHostAndWeb, kFastRetries);
+  auto agent = node.fixture().Start();
+  REQUIRE(agent->ready());
+  TakeDaemonDown(node.daemon(), /*kill=*/true);
+
+  auto watch = node.JsWatchFromContainer();
+  REQUIRE(watch->WaitFor("update 1", milliseconds(10000)));
+  CHECK(watch->WaitFor("+ " + kHost, milliseconds(1000)));
+  CHECK(watch->output().find(kWeb) == std::string::npos);
+
+  REQUIRE_OK(node.daemon().Restart());
+  INFO(watch->output());
+  REQUIRE(watch->WaitFor("+ " + kWeb, milliseconds(5000)));
+  CHECK(watch->updates() == 2);
+  CHECK(watch->output().find("bad svid") == std::string::npos);
+  CHECK(watch->output().find("stream ended") == std::string::npos);
 }
 
 TEST_CASE("A plain host process attests complete with unix selectors and no retries", "[docker]") {

@@ -1,5 +1,6 @@
-// `reattest api watch` in a child process, optionally placed in another
-// process's cgroups first, with its output collected for the test.
+// A stream watcher in a child process (`reattest api watch`, or any command
+// that prints the same `update N` / `+ ID` lines), optionally placed in
+// another process's cgroups first, with its output collected for the test.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,9 @@ class WatchProcess {
   // already comes from inside them.
   WatchProcess(const std::string& socket_path,
                const std::vector<std::string>& cgroup_procs_files = {});
+  // Runs `command` (argv, first element an absolute path) instead.
+  WatchProcess(std::vector<std::string> command,
+               const std::vector<std::string>& cgroup_procs_files);
   ~WatchProcess();
   WatchProcess(const WatchProcess&) = delete;
   WatchProcess& operator=(const WatchProcess&) = delete;
