@@ -5,5 +5,5 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
-"$top/scripts/build.sh" "$top/build" release
-exec "$top/build/cli/reattest" run "$@"
+"$top/scripts/build.sh" "$top/build/release" release
+exec "$top/build/release/cli/reattest" run "$@"
