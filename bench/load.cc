@@ -1,0 +1,167 @@
+// The benchmark load generator. One binary drives both servers, reattest and
+// the bare baseline, through the same client code, and prints `key=value`
+// lines that bench/run.sh collects.
+//
+//   bench_load capture  --socket S --out FILE
+//   bench_load latency  --socket S --connections N
+//   bench_load streams  --socket S --server-pid P --streams N --per-connection K
+//                       --idle-seconds T --trigger 'shell command'
+//   bench_load recovery --socket S --docker-socket D --expect-id ID
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "bench/fake_docker.h"
+#include "bench/proc_stats.h"
+#include "bench/stream_fleet.h"
+
+namespace reattest::bench {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::map<std::string, std::string> ParseFlags(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    flags[std::string(argv[i]).substr(2)] = argv[i + 1];
+  }
+  return flags;
+}
+
+double Milliseconds(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+// The q-quantile (0..1) of `values`, which it sorts.
+double Quantile(std::vector<double>& values, double q) {
+  if (values.empty()) {
+    return -1;
+  }
+  std::sort(values.begin(), values.end());
+  return values[static_cast<size_t>(q * static_cast<double>(values.size() - 1))];
+}
+
+void Print(const std::string& key, double value) { std::printf("%s=%.4f\n", key.c_str(), value); }
+
+int Capture(std::map<std::string, std::string>& flags) {
+  StreamFleet fleet;
+  fleet.Open(flags["socket"], 1, 1);
+  if (!fleet.WaitAll(1, milliseconds(10000))) {
+    std::fprintf(stderr, "capture: no response from %s\n", flags["socket"].c_str());
+    return 1;
+  }
+  std::ofstream(flags["out"], std::ios::binary) << fleet.Last(0).SerializeAsString();
+  Print("response_bytes", static_cast<double>(fleet.Last(0).ByteSizeLong()));
+  return 0;
+}
+
+// A fresh connection each time: connect, open the stream, first message.
+int Latency(std::map<std::string, std::string>& flags) {
+  int connections = std::stoi(flags["connections"]);
+  std::vector<double> samples;
+  for (int i = 0; i < connections; ++i) {
+    Clock::time_point start = Clock::now();
+    StreamFleet fleet;
+    fleet.Open(flags["socket"], 1, 1);
+    if (!fleet.WaitAll(1, milliseconds(10000))) {
+      std::fprintf(stderr, "latency: connection %d got no response\n", i);
+      return 1;
+    }
+    samples.push_back(Milliseconds(fleet.ArrivalsOf(1)[0] - start));
+  }
+  Print("first_response_p50_ms", Quantile(samples, 0.5));
+  Print("first_response_p99_ms", Quantile(samples, 0.99));
+  return 0;
+}
+
+// Memory and idle CPU with many open streams, then one change fanned out to
+// all of them.
+int Streams(std::map<std::string, std::string>& flags) {
+  pid_t server = std::stoi(flags["server-pid"]);
+  int count = std::stoi(flags["streams"]);
+  long rss_before = ResidentBytes(server);
+
+  StreamFleet fleet;
+  fleet.Open(flags["socket"], count, std::stoi(flags["per-connection"]));
+  if (!fleet.WaitAll(1, milliseconds(120000))) {
+    std::fprintf(stderr, "streams: not every stream got its first message\n");
+    return 1;
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // let allocations settle
+  long rss_after = ResidentBytes(server);
+  Print("rss_per_stream_bytes", static_cast<double>(rss_after - rss_before) / count);
+
+  double cpu_before = CpuSeconds(server);
+  std::this_thread::sleep_for(std::chrono::seconds(std::stoi(flags["idle-seconds"])));
+  Print("idle_cpu_seconds", CpuSeconds(server) - cpu_before);
+
+  Clock::time_point trigger = Clock::now();
+  if (std::system(flags["trigger"].c_str()) != 0) {
+    std::fprintf(stderr, "streams: trigger failed\n");
+    return 1;
+  }
+  bool all = fleet.WaitAll(2, milliseconds(30000));
+  std::vector<double> delays;
+  for (Clock::time_point arrival : fleet.ArrivalsOf(2)) {
+    delays.push_back(Milliseconds(arrival - trigger));
+  }
+  Print("fanout_reached", static_cast<double>(delays.size()));
+  Print("fanout_p50_ms", Quantile(delays, 0.5));
+  Print("fanout_all_ms", all ? delays.back() : -1);
+  return all ? 0 : 1;
+}
+
+// This process sits in a container's cgroup (run.sh puts it there). The fake
+// Docker API fails until the first message (the partial set) arrives, then
+// heals; the full set must follow on the same stream.
+int Recovery(std::map<std::string, std::string>& flags) {
+  FakeDocker docker(flags["docker-socket"]);
+  StreamFleet fleet;
+  fleet.Open(flags["socket"], 1, 1);
+  if (!fleet.WaitAll(1, milliseconds(10000))) {
+    std::fprintf(stderr, "recovery: no partial set\n");
+    return 1;
+  }
+  Clock::time_point healed = Clock::now();
+  docker.SetHealthy(true);
+  if (!fleet.WaitAll(2, milliseconds(10000))) {
+    std::fprintf(stderr, "recovery: the full set never came\n");
+    return 1;
+  }
+  const X509SVIDResponse& full = fleet.Last(0);
+  bool has_expected = false;
+  for (const X509SVID& svid : full.svids()) {
+    has_expected = has_expected || svid.spiffe_id() == flags["expect-id"];
+  }
+  if (!has_expected) {
+    std::fprintf(stderr, "recovery: second message lacks %s\n", flags["expect-id"].c_str());
+    return 1;
+  }
+  Clock::time_point arrived = fleet.ArrivalsOf(2)[0];
+  Clock::time_point lookup{Clock::duration(docker.last_ok_ns())};
+  Print("heal_to_full_set_ms", Milliseconds(arrived - healed));
+  Print("lookup_to_client_ms", Milliseconds(arrived - lookup));
+  return 0;
+}
+
+}  // namespace
+}  // namespace reattest::bench
+
+int main(int argc, char** argv) {
+  using namespace reattest::bench;
+  // The same Abseil setting as both servers (NOTES: deadlock detection).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const std::map<std::string, int (*)(std::map<std::string, std::string>&)> modes = {
+      {"capture", Capture}, {"latency", Latency}, {"streams", Streams}, {"recovery", Recovery}};
+  auto mode = modes.find(argc > 1 ? argv[1] : "");
+  if (mode == modes.end()) {
+    std::fprintf(stderr, "usage: bench_load capture|latency|streams|recovery --flag value ...\n");
+    return 2;
+  }
+  auto flags = ParseFlags(argc, argv);
+  return mode->second(flags);
+}
