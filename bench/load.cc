@@ -7,6 +7,12 @@
 //   bench_load streams  --socket S --server-pid P --streams N --per-connection K
 //                       --idle-seconds T --trigger 'shell command'
 //   bench_load recovery --socket S --docker-socket D --expect-id ID
+//   bench_load storm    --socket S --docker-socket D --expect-id ID
+//                       --cgroups FILE --streams-per-container K
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -115,6 +121,21 @@ int Streams(std::map<std::string, std::string>& flags) {
   return all ? 0 : 1;
 }
 
+// Whether the latest message of every stream of the fleet lists `id`.
+bool AllHave(StreamFleet& fleet, int streams, const std::string& id) {
+  for (int i = 0; i < streams; ++i) {
+    bool has = false;
+    X509SVIDResponse last = fleet.Last(i);
+    for (const X509SVID& svid : last.svids()) {
+      has = has || svid.spiffe_id() == id;
+    }
+    if (!has) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // This process sits in a container's cgroup (run.sh puts it there). The fake
 // Docker API fails until the first message (the partial set) arrives, then
 // heals; the full set must follow on the same stream.
@@ -132,12 +153,7 @@ int Recovery(std::map<std::string, std::string>& flags) {
     std::fprintf(stderr, "recovery: the full set never came\n");
     return 1;
   }
-  const X509SVIDResponse& full = fleet.Last(0);
-  bool has_expected = false;
-  for (const X509SVID& svid : full.svids()) {
-    has_expected = has_expected || svid.spiffe_id() == flags["expect-id"];
-  }
-  if (!has_expected) {
+  if (!AllHave(fleet, 1, flags["expect-id"])) {
     std::fprintf(stderr, "recovery: second message lacks %s\n", flags["expect-id"].c_str());
     return 1;
   }
@@ -145,6 +161,98 @@ int Recovery(std::map<std::string, std::string>& flags) {
   Clock::time_point lookup{Clock::duration(docker.last_ok_ns())};
   Print("heal_to_full_set_ms", Milliseconds(arrived - healed));
   Print("lookup_to_client_ms", Milliseconds(arrived - lookup));
+  return 0;
+}
+
+// One container's process in the storm: joins its cgroup when told to go,
+// opens its streams, and reports 'p' once every stream has the partial set
+// and 'f' once every stream has the full one. Exits when `go` closes.
+[[noreturn]] void StormContainer(std::map<std::string, std::string>& flags,
+                                 const std::string& cgroup_procs, int go, int report) {
+  char byte;
+  int fd = open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+  if (read(go, &byte, 1) != 1 || fd < 0 || write(fd, "0", 1) != 1) {
+    _exit(1);
+  }
+  close(fd);
+  int streams = std::stoi(flags["streams-per-container"]);
+  {
+    StreamFleet fleet;
+    fleet.Open(flags["socket"], streams, streams);
+    bool partial = fleet.WaitAll(1, milliseconds(60000));
+    if (!partial || write(report, "p", 1) != 1) {
+      _exit(1);
+    }
+    bool full =
+        fleet.WaitAll(2, milliseconds(60000)) && AllHave(fleet, streams, flags["expect-id"]);
+    if (!full || write(report, "f", 1) != 1) {
+      _exit(1);
+    }
+    while (read(go, &byte, 1) > 0) {
+    }
+  }
+  _exit(0);
+}
+
+// Reads one report byte from each of `count` containers.
+bool AwaitReports(int report, int count) {
+  char byte;
+  for (int i = 0; i < count; ++i) {
+    if (read(report, &byte, 1) != 1) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The recovery storm: many containers, each with many streams, degraded
+// together by a failing Docker API that then heals at once. Children are
+// forked before this process starts any thread (gRPC's or the fake's).
+int Storm(std::map<std::string, std::string>& flags) {
+  std::vector<std::string> cgroups;
+  std::ifstream list(flags["cgroups"]);
+  for (std::string line; std::getline(list, line);) {
+    cgroups.push_back(line + "/cgroup.procs");
+  }
+  int go[2], report[2];
+  if (pipe(go) != 0 || pipe(report) != 0) {
+    return 1;
+  }
+  std::vector<pid_t> children;
+  for (const std::string& procs : cgroups) {
+    pid_t child = fork();
+    if (child == 0) {
+      close(go[1]);
+      close(report[0]);
+      StormContainer(flags, procs, go[0], report[1]);
+    }
+    children.push_back(child);
+  }
+  close(go[0]);
+  close(report[1]);
+
+  FakeDocker docker(flags["docker-socket"]);
+  std::string starts(cgroups.size(), 'g');
+  bool partial =
+      write(go[1], starts.data(), starts.size()) == static_cast<ssize_t>(starts.size()) &&
+      AwaitReports(report[0], static_cast<int>(cgroups.size()));
+  long inspects_before = docker.inspects();
+  Clock::time_point healed = Clock::now();
+  docker.SetHealthy(true);
+  bool full = partial && AwaitReports(report[0], static_cast<int>(cgroups.size()));
+  double took = Milliseconds(Clock::now() - healed);
+
+  close(go[1]);
+  for (pid_t child : children) {
+    waitpid(child, nullptr, 0);
+  }
+  if (!full) {
+    std::fprintf(stderr, "storm: not every container got its partial and then its full set\n");
+    return 1;
+  }
+  Print("containers", static_cast<double>(cgroups.size()));
+  Print("heal_to_all_full_ms", took);
+  Print("inspects_in_round", static_cast<double>(docker.inspects() - inspects_before));
   return 0;
 }
 
@@ -156,10 +264,15 @@ int main(int argc, char** argv) {
   // The same Abseil setting as both servers (NOTES: deadlock detection).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const std::map<std::string, int (*)(std::map<std::string, std::string>&)> modes = {
-      {"capture", Capture}, {"latency", Latency}, {"streams", Streams}, {"recovery", Recovery}};
+      {"capture", Capture},
+      {"latency", Latency},
+      {"streams", Streams},
+      {"recovery", Recovery},
+      {"storm", Storm}};
   auto mode = modes.find(argc > 1 ? argv[1] : "");
   if (mode == modes.end()) {
-    std::fprintf(stderr, "usage: bench_load capture|latency|streams|recovery --flag value ...\n");
+    std::fprintf(stderr,
+                 "usage: bench_load capture|latency|streams|recovery|storm --flag value ...\n");
     return 2;
   }
   auto flags = ParseFlags(argc, argv);

@@ -5,7 +5,8 @@
 # Needs root (the recovery scenario puts the client into a container cgroup).
 #
 # Usage: bench/run.sh [REPEATS]   (env: STREAMS=10000 IDLE_SECONDS=60
-#                                   CONNECTIONS=2000 RECOVERIES=20)
+#                                   CONNECTIONS=2000 RECOVERIES=20
+#                                   CONTAINERS=1000 STREAMS_PER_CONTAINER=10)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 repeats=${1:-3}
@@ -13,6 +14,8 @@ streams=${STREAMS:-10000}
 idle_seconds=${IDLE_SECONDS:-60}
 connections=${CONNECTIONS:-2000}
 recoveries=${RECOVERIES:-20}
+containers=${CONTAINERS:-1000}
+streams_per_container=${STREAMS_PER_CONTAINER:-10}
 
 "$top/scripts/install-deps.sh"
 "$top/scripts/build.sh" "$top/build/release" release >/dev/null
@@ -22,11 +25,19 @@ load=$bin/bench/bench_load
 
 dir=$(mktemp -d /tmp/rt-bench-XXXXXX)
 csv=$dir/results.csv
-agent_pid="" baseline_pid="" cgroup=""
+agent_pid="" baseline_pid=""
+v2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+cgroups=$v2/reattest-bench  # containers' cgroups: $cgroups/docker/<64 hex>
 cleanup() {
   for pid in $agent_pid $baseline_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  [ -n "$cgroup" ] && rmdir "$cgroup" "$(dirname "$cgroup")" "$(dirname "$(dirname "$cgroup")")" 2>/dev/null
+  rmdir "$cgroups"/docker/* "$cgroups/docker" "$cgroups" 2>/dev/null
   rm -rf "$dir"
+}
+new_container_cgroup() {
+  local path
+  path=$cgroups/docker/$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  mkdir -p "$path"
+  echo "$path"
 }
 trap cleanup EXIT
 
@@ -58,13 +69,23 @@ identity: {local: {entries_file: entries.yaml}}
 YAML
 
 wait_socket() { for _ in $(seq 1 400); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
-"$bin/cli/reattest" run --config "$dir/config.yaml" 2>"$dir/agent.log" &
-agent_pid=$!
-wait_socket "$dir/agent.sock"
-"$load" capture --socket "$dir/agent.sock" --out "$dir/response.bin" >/dev/null
-"$bin/bench/bench_baseline" "$dir/baseline.sock" "$dir/response.bin" &
-baseline_pid=$!
-wait_socket "$dir/baseline.sock"
+# Both servers start afresh for every repeat: memory freed by an earlier
+# repeat stays in the allocator and would hide what streams cost.
+start_servers() {
+  "$bin/cli/reattest" run --config "$dir/config.yaml" 2>>"$dir/agent.log" &
+  agent_pid=$!
+  wait_socket "$dir/agent.sock"
+  [ -f "$dir/response.bin" ] ||
+    "$load" capture --socket "$dir/agent.sock" --out "$dir/response.bin" >/dev/null
+  "$bin/bench/bench_baseline" "$dir/baseline.sock" "$dir/response.bin" &
+  baseline_pid=$!
+  wait_socket "$dir/baseline.sock"
+}
+stop_servers() {
+  kill "$agent_pid" "$baseline_pid"
+  wait "$agent_pid" "$baseline_pid" || true
+  agent_pid="" baseline_pid=""
+}
 
 echo "server,scenario,metric,repeat,value" > "$csv"
 record() {  # server scenario repeat < key=value lines
@@ -77,9 +98,10 @@ record() {  # server scenario repeat < key=value lines
 flip=a
 for r in $(seq 1 "$repeats"); do
   echo "repeat $r of $repeats"
+  start_servers
   for server in reattest baseline; do
     if [ $server = reattest ]; then sock=$dir/agent.sock; pid=$agent_pid; else sock=$dir/baseline.sock; pid=$baseline_pid; fi
-    "$load" latency --socket "$sock" --connections "$connections" | record $server latency "$r"
+    # Memory first, on a fresh server; latency after.
     if [ $server = reattest ]; then
       flip=$([ $flip = a ] && echo b || echo a)
       entries $flip > "$dir/entries.next"
@@ -89,22 +111,31 @@ for r in $(seq 1 "$repeats"); do
     fi
     "$load" streams --socket "$sock" --server-pid "$pid" --streams "$streams" --per-connection 100 \
       --idle-seconds "$idle_seconds" --trigger "$trigger" | record $server streams "$r"
+    "$load" latency --socket "$sock" --connections "$connections" | record $server latency "$r"
   done
+  stop_servers
 done
 
 # Recovery push: a process in a container's cgroup connects while the Docker
 # API fails, gets the unix-only set, and the API heals (reattest only: the
 # baseline has no attestation).
-v2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
-id=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cgroup=$v2/reattest-bench/docker/$id
-mkdir -p "$cgroup"
+cgroup=$(new_container_cgroup)
+start_servers
 for r in $(seq 1 "$recoveries"); do
   bash -c "echo \$\$ > $cgroup/cgroup.procs && exec $load recovery --socket $dir/agent.sock \
     --docker-socket $dir/docker.sock --expect-id spiffe://example.org/web" | record reattest recovery "$r"
 done
 
+
+# Recovery storm: every container degraded at once, then the API heals.
+for _ in $(seq 1 "$containers"); do new_container_cgroup; done | grep -v "^$cgroup$" > "$dir/storm.cgroups"
+"$load" storm --socket "$dir/agent.sock" --docker-socket "$dir/docker.sock" \
+  --expect-id spiffe://example.org/web --cgroups "$dir/storm.cgroups" \
+  --streams-per-container "$streams_per_container" | record reattest storm 1
+stop_servers
+
 cp "$csv" "$top/bench/results.csv"
-"$top/bench/report.sh" "$csv" "$streams" "$connections" "$idle_seconds" > "$top/bench/RESULTS.md"
+"$top/bench/report.sh" "$csv" "$streams" "$connections" "$idle_seconds" "$containers" \
+  "$streams_per_container" > "$top/bench/RESULTS.md"
 [ -f "$top/bench/analysis.md" ] && cat "$top/bench/analysis.md" >> "$top/bench/RESULTS.md"
 cat "$top/bench/RESULTS.md"

@@ -17,7 +17,7 @@
 
 #include "metrics/metrics.h"
 #include "streams/grpc_status.h"
-#include "streams/serialize.h"
+#include "streams/render_cache.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/stream_sink.h"
 #include "supervisor/supervisor.h"
@@ -27,15 +27,16 @@ namespace reattest::streams {
 template <typename Response>
 class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor::StreamSink {
  public:
-  using Renderer = std::function<void(const supervisor::WorkloadIdentity&, Response&)>;
+  using Cache = RenderCache<Response>;
 
+  // `cache` renders for every stream of this method; see RenderCache.
   PushStream(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
-             metrics::Metrics& metrics, supervisor::Api api, Renderer render)
-      : loop_(loop),
-        supervisor_(supervisor),
-        metrics_(metrics),
-        api_(api),
-        render_(std::move(render)) {}
+             metrics::Metrics& metrics, supervisor::Api api, std::shared_ptr<Cache> cache)
+      : loop_(loop), supervisor_(supervisor), metrics_(metrics), api_(api), cache_(cache) {}
+  // A stream that renders for itself.
+  PushStream(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
+             metrics::Metrics& metrics, supervisor::Api api, typename Cache::Renderer render)
+      : PushStream(loop, supervisor, metrics, api, std::make_shared<Cache>(std::move(render))) {}
 
   // gRPC thread, right after construction.
   void Open(const supervisor::ConnectionInfo& caller) {
@@ -50,19 +51,16 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
     if (ended_) {
       return;
     }
-    auto message = std::make_unique<Response>();
-    render_(identity, *message);
-    std::string bytes = SerializeDeterministic(*message);
+    typename Cache::Rendered next = cache_->Render(identity);
     // Coalesce to the latest state, and never repeat what the client has.
-    if (bytes == (pending_ ? pending_bytes_ : written_bytes_)) {
+    if (SameBytes(next.bytes, pending_.message ? pending_.bytes : written_bytes_)) {
       return;
     }
-    if (bytes == written_bytes_) {
-      pending_.reset();
+    if (SameBytes(next.bytes, written_bytes_)) {
+      pending_ = {};
       return;
     }
-    pending_ = std::move(message);
-    pending_bytes_ = std::move(bytes);
+    pending_ = std::move(next);
     MaybeWrite();
   }
 
@@ -71,7 +69,7 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
       return;
     }
     ended_ = true;
-    pending_.reset();
+    pending_ = {};
     finish_status_ = ToGrpcStatus(status);
     MaybeFinish();
   }
@@ -102,15 +100,20 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
 
  private:
   void MaybeWrite() {
-    if (writing_ || ended_ || !pending_) {
+    if (writing_ || ended_ || !pending_.message) {
       return;
     }
     writing_ = true;
-    in_flight_ = std::move(pending_);
-    written_bytes_ = std::move(pending_bytes_);
-    pending_bytes_.clear();
+    in_flight_ = std::move(pending_.message);
+    written_bytes_ = std::move(pending_.bytes);
+    pending_ = {};
     metrics_.RecordPush(supervisor::ApiName(api_));
     this->StartWrite(in_flight_.get());
+  }
+
+  static bool SameBytes(const std::shared_ptr<const std::string>& a,
+                        const std::shared_ptr<const std::string>& b) {
+    return a == b || (a != nullptr && b != nullptr && *a == *b);
   }
 
   // gRPC allows one Finish, and only with no write in flight.
@@ -125,13 +128,13 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
   supervisor::Supervisor& supervisor_;
   metrics::Metrics& metrics_;
   const supervisor::Api api_;
-  Renderer render_;
+  const std::shared_ptr<Cache> cache_;
 
-  // Loop thread only.
-  std::unique_ptr<Response> in_flight_;
-  std::unique_ptr<Response> pending_;
-  std::string written_bytes_;  // the last message handed to gRPC
-  std::string pending_bytes_;
+  // Loop thread only. Messages are shared with the cache and other streams,
+  // never modified.
+  std::shared_ptr<const Response> in_flight_;
+  typename Cache::Rendered pending_;
+  std::shared_ptr<const std::string> written_bytes_;  // the last message handed to gRPC
   bool writing_ = false;
   bool ended_ = false;
   bool finished_ = false;

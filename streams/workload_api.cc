@@ -52,7 +52,7 @@ grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApiService::FetchX509SVID(
     return new RejectedStream<X509SVIDResponse>(ToGrpcStatus(caller.status()));
   }
   auto* stream = new PushStream<X509SVIDResponse>(loop_, supervisor_, metrics_,
-                                                  supervisor::Api::kX509Svid, &RenderX509Svids);
+                                                  supervisor::Api::kX509Svid, x509_svids_);
   stream->Open(*caller);
   return stream;
 }

@@ -5,6 +5,8 @@
 
 #include "metrics/metrics.h"
 #include "streams/connection_registry.h"
+#include "streams/render_cache.h"
+#include "streams/x509_render.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/supervisor.h"
 #include "workload.grpc.pb.h"
@@ -15,7 +17,11 @@ class WorkloadApiService final : public SpiffeWorkloadAPI::CallbackService {
  public:
   WorkloadApiService(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
                      metrics::Metrics& metrics, const ConnectionRegistry& connections)
-      : loop_(loop), supervisor_(supervisor), metrics_(metrics), connections_(connections) {}
+      : loop_(loop),
+        supervisor_(supervisor),
+        metrics_(metrics),
+        connections_(connections),
+        x509_svids_(std::make_shared<RenderCache<X509SVIDResponse>>(&RenderX509Svids)) {}
 
   grpc::ServerWriteReactor<X509SVIDResponse>* FetchX509SVID(
       grpc::CallbackServerContext* context, const X509SVIDRequest* request) override;
@@ -40,6 +46,8 @@ class WorkloadApiService final : public SpiffeWorkloadAPI::CallbackService {
   supervisor::Supervisor& supervisor_;
   metrics::Metrics& metrics_;
   const ConnectionRegistry& connections_;
+  // Shared by every FetchX509SVID stream; used on the loop thread only.
+  std::shared_ptr<RenderCache<X509SVIDResponse>> x509_svids_;
 };
 
 }  // namespace reattest::streams
