@@ -96,6 +96,7 @@ Supervisor::Supervisor(EventLoop& loop, SupervisorOptions options,
       metrics_(metrics),
       gauge_flush_(loop),
       attestor_failing_(attestors.size(), false),
+      attestor_ok_round_started_(attestors.size()),
       soft_error_log_(attestors.size()) {
   for (std::unique_ptr<attestors::Attestor>& attestor : attestors) {
     attestors_.push_back(std::move(attestor));
@@ -498,23 +499,42 @@ void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const
 }
 
 void Supervisor::ReattestRecovered(const Round& round) {
+  bool stale_failure = false;
   for (size_t i = 0; i < round.results.size(); ++i) {
     Outcome outcome = round.results[i].outcome;
     if (outcome == Outcome::kTransientError) {
-      attestor_failing_[i] = true;
-      continue;
-    }
-    if (outcome != Outcome::kOk || !attestor_failing_[i]) {
-      continue;
-    }
-    // This attestor's lookups work again: its degraded workloads need not
-    // wait for their backoff timers.
-    attestor_failing_[i] = false;
-    for (auto& [pid, other] : workloads_) {
-      if (other->id != round.workload_id &&
-          other->attestors[i].latest == Outcome::kTransientError) {
-        StartAttestation(*other, AttestReason::kRecovered);
+      // A round that started after this one found the attestor working, so
+      // this failure may predate the recovery: try again now, not after backoff.
+      if (attestor_ok_round_started_[i] > round.started) {
+        stale_failure = true;
+      } else {
+        attestor_failing_[i] = true;
       }
+      continue;
+    }
+    if (outcome != Outcome::kOk) {
+      continue;
+    }
+    attestor_ok_round_started_[i] = std::max(attestor_ok_round_started_[i], round.started);
+    if (attestor_failing_[i]) {
+      attestor_failing_[i] = false;
+      ReattestDegradedBy(i, round.workload_id);
+    }
+  }
+  Workload* workload = Find(round.pid, round.workload_id);
+  if (stale_failure && workload != nullptr && !workload->attestation_in_flight) {
+    StartAttestation(*workload, AttestReason::kRecovered);
+  }
+}
+
+// Attestor `index` works again: its degraded workloads need not wait for
+// their backoff timers. Those with a round in flight are left alone: that
+// round either succeeds or comes back as a stale failure and retries at once.
+void Supervisor::ReattestDegradedBy(size_t index, uint64_t except_workload_id) {
+  for (auto& [pid, other] : workloads_) {
+    if (other->id != except_workload_id && !other->attestation_in_flight &&
+        other->attestors[index].latest == Outcome::kTransientError) {
+      StartAttestation(*other, AttestReason::kRecovered);
     }
   }
 }

@@ -124,6 +124,7 @@ class Supervisor {
   void ScheduleNext(Workload& workload, bool was_degraded);
   void ArmNext(Workload& workload, Duration delay, AttestReason reason);
   void ReattestRecovered(const Round& round);
+  void ReattestDegradedBy(size_t index, uint64_t except_workload_id);
 
   void Refresh(Workload& workload, bool force);
   void Serve(Workload& workload, StreamSink* sink, StreamRecord& record);
@@ -145,6 +146,9 @@ class Supervisor {
   // Per attestor: its last lookup failed, so its next success re-attests
   // its degraded workloads at once.
   std::vector<bool> attestor_failing_;
+  // Per attestor, when the latest round with an ok lookup started: a failure
+  // from a round that started earlier may predate the recovery.
+  std::vector<std::chrono::steady_clock::time_point> attestor_ok_round_started_;
   // Per attestor: soft errors are logged at most once per interval.
   mutable std::vector<log::RateLimit> soft_error_log_;
   std::shared_ptr<const identity::IdentitySnapshot> snapshot_;

@@ -218,6 +218,30 @@ TEST_CASE("A lookup that succeeds again re-attests the attestor's other degraded
   CHECK(second_sink.deliveries().back() == kFullSet);
 }
 
+TEST_CASE("A recovered lookup does not ask again for workloads whose retry is already under way",
+          "[supervisor]") {
+  RecordingSink first_sink;
+  RecordingSink second_sink;
+  Node node;
+  node.docker->Queue(Failed(Outcome::kTransientError));
+  node.docker->Queue(Failed(Outcome::kTransientError));
+  // Both retries run at once: the second starts while the first is in flight.
+  node.docker->SetDelay(milliseconds(100));
+  auto child = ChildProcess::Block([] { return true; });
+  REQUIRE(child->ready());
+  SupervisorHarness harness(std::move(node.owned), FastOptions());
+  harness.SetIdentity(kWebEntries);
+
+  harness.Attach(first_sink, getpid());
+  harness.Attach(second_sink, child->pid());
+  REQUIRE(first_sink.WaitDeliveries(2));
+  REQUIRE(second_sink.WaitDeliveries(2));
+  // Two failed lookups and two retries; the recovery of the first retry
+  // must not queue a third round for the second workload.
+  CHECK_FALSE(WaitFor([&] { return node.docker->calls() > 4; }, milliseconds(300)));
+  CHECK(node.docker->calls() == 4);
+}
+
 TEST_CASE("Concurrent streams of one process share one attestation", "[supervisor]") {
   std::vector<std::unique_ptr<RecordingSink>> sinks;
   Node node;
