@@ -12,6 +12,7 @@
 #include "attestors/registry.h"
 #include "common/log.h"
 #include "common/peer.h"
+#include "common/process.h"
 #include "common/strings.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/metrics.h"
@@ -58,6 +59,21 @@ void DisableMutexDeadlockDetection() {
 #ifdef NDEBUG
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+}
+
+// A node agent in Kubernetes (the rule: the k8s attestor is configured; the
+// sidecar variant uses the unix attestor) needs hostPID: true. Without it,
+// callers from other pods arrive as PID 0 and are refused, and /proc shows
+// only this pod.
+void CheckHostPidNamespace(const supervisor::Config& config) {
+  if (!config.attestors.k8s) {
+    return;
+  }
+  absl::StatusOr<std::string> link = ReadLink(Concat(config.proc_root, "/self/ns/pid"));
+  if (link.ok() && !IsInitialPidNamespace(*link)) {
+    kLog.Error("k8s attestor configured but not in the host PID namespace: run with hostPID: true",
+               {{"pid_namespace", *link}});
+  }
 }
 
 // Tests select the pidfd fallback to exercise both pinning paths.
@@ -355,6 +371,7 @@ int RunAgent(const supervisor::Config& config) {
     kLog.Warn("config key is accepted but its feature is not built yet; ignoring it",
               {{"key", key}});
   }
+  CheckHostPidNamespace(config);
   Agent agent(config);
   return agent.Run();
 }

@@ -11,6 +11,7 @@
 #include "cli/embedded_default.h"
 #include "cli/flags.h"
 #include "cli/health_commands.h"
+#include "identity/entries_file.h"
 #include "supervisor/config.h"
 #include "supervisor/defaults.h"
 
@@ -76,7 +77,15 @@ int ConfigCheck(const std::vector<std::string>& args) {
   if (!flags || flags->positional() != std::vector<std::string>{"check"} || !flags->Get("config")) {
     return Usage();
   }
-  if (!LoadOrReport(*flags->Get("config"))) {
+  std::optional<supervisor::Config> config = LoadOrReport(*flags->Get("config"));
+  if (!config) {
+    return 1;
+  }
+  // "The files it names" (SPEC section 7) include the entries, whose content matters too.
+  absl::StatusOr<std::vector<identity::Entry>> entries =
+      identity::LoadEntriesFile(config->local.entries_file, config->trust_domain);
+  if (!entries.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(entries.status().message()).c_str());
     return 1;
   }
   std::printf("ok\n");

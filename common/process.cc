@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <climits>
 
 #include "common/strings.h"
 
@@ -85,6 +86,24 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   }
   close(fd);
   return contents;
+}
+
+absl::StatusOr<std::string> ReadLink(const std::string& path) {
+  char target[PATH_MAX];
+  ssize_t size = readlink(path.c_str(), target, sizeof(target));
+  if (size < 0) {
+    return absl::ErrnoToStatus(errno, Concat("readlink ", path));
+  }
+  // readlink(2) truncates silently; a full buffer may be a cut-off path.
+  if (static_cast<size_t>(size) == sizeof(target)) {
+    return absl::OutOfRangeError(Concat("readlink ", path, ": target longer than PATH_MAX"));
+  }
+  return std::string(target, static_cast<size_t>(size));
+}
+
+bool IsInitialPidNamespace(std::string_view ns_link) {
+  // PROC_PID_INIT_INO (include/linux/proc_ns.h), the same on every kernel since 3.8.
+  return ns_link == "pid:[4026531836]";
 }
 
 absl::StatusOr<uint64_t> ParseStartTime(std::string_view stat) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -59,6 +60,16 @@ absl::StatusOr<ProcStatus> ParseProcStatus(std::string_view status_contents);
 // Reads a small file whole (procfs and cgroupfs files report size 0, so this
 // reads until EOF). Errors carry the path and errno.
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
+
+// The target of the symbolic link at `path` (readlink(2)); a target longer
+// than PATH_MAX is an error rather than silently cut.
+absl::StatusOr<std::string> ReadLink(const std::string& path);
+
+// Whether `ns_link`, the target of /proc/self/ns/pid (`pid:[4026531836]`),
+// names the initial PID namespace: the host's, whose inode the kernel fixes
+// at PROC_PID_INIT_INO. A container without hostPID: true is in another one,
+// and so is every process of a nested cluster node (kind), host PID or not.
+bool IsInitialPidNamespace(std::string_view ns_link);
 
 // Seconds since boot, from CLOCK_BOOTTIME, comparable with start times.
 double SecondsSinceBoot();

@@ -475,6 +475,7 @@ void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const
               ? duration_cast<milliseconds>(workload.next_attestation.Remaining()).count()
               : -1;
       log_.Warn("attestation failed, will retry", {{"attestor", name},
+                                                   {"outcome", OutcomeName(result.outcome)},
                                                    {"pid", workload.pid},
                                                    {"container_id", result.container_id},
                                                    {"pod_uid", result.pod_uid},
@@ -484,11 +485,13 @@ void Supervisor::LogOutcomes(const Workload& workload, const Round& round) const
     } else if (result.outcome == Outcome::kSoftError) {
       // Rate-limited: a workload reconnecting in a loop must not flood the log.
       if (std::optional<int64_t> suppressed = soft_error_log_[i].Allow(steady_clock::now())) {
-        log_.Warn("attestor could not tell, not retrying", {{"attestor", name},
-                                                            {"pid", workload.pid},
-                                                            {"container_id", result.container_id},
-                                                            {"reason", result.reason},
-                                                            {"suppressed", *suppressed}});
+        log_.Warn("attestor could not tell, not retrying",
+                  {{"attestor", name},
+                   {"outcome", OutcomeName(result.outcome)},
+                   {"pid", workload.pid},
+                   {"container_id", result.container_id},
+                   {"reason", result.reason},
+                   {"suppressed", *suppressed}});
       }
     }
   }

@@ -129,19 +129,6 @@ absl::Status AddCredentialSelectors(const ProcStatus& status, SelectorSet& selec
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadLink(const std::string& path) {
-  char target[PATH_MAX];
-  ssize_t size = readlink(path.c_str(), target, sizeof(target));
-  if (size < 0) {
-    return absl::ErrnoToStatus(errno, Concat("readlink ", path));
-  }
-  // readlink(2) truncates silently; a full buffer may be a cut-off path.
-  if (static_cast<size_t>(size) == sizeof(target)) {
-    return absl::OutOfRangeError(Concat("readlink ", path, ": target longer than PATH_MAX"));
-  }
-  return std::string(target, static_cast<size_t>(size));
-}
-
 std::string LowerHex(const unsigned char* bytes, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;

@@ -250,6 +250,21 @@ TEST_CASE("config check names file, line and key of every error", "[e2e][cli]") 
   CHECK(output.find(config + ":4: bogus:") != std::string::npos);
 }
 
+TEST_CASE("config check rejects an entries file the agent would reject, naming its line",
+          "[e2e][cli]") {
+  TempDir dir;
+  std::string entries = dir.Write("entries.yaml",
+                                  "entries:\n"
+                                  "  - spiffe_id: spiffe://other.org/web\n"
+                                  "    selectors: [unix:uid:0]\n");
+  std::string config = dir.Write("config.yaml",
+                                 "trust_domain: example.org\n"
+                                 "identity: {local: {entries_file: entries.yaml}}\n");
+  std::string output;
+  CHECK(RunReattest({"config", "check", "--config", config}, &output) == 1);
+  CHECK(output.find(entries + ":2: entries[0].spiffe_id:") != std::string::npos);
+}
+
 TEST_CASE("config check accepts a valid file and prints ok", "[e2e][cli]") {
   AgentFixture fixture(kRootEntries);
   std::string output;

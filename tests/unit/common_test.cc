@@ -84,5 +84,24 @@ TEST_CASE("Effective IDs and groups come from the status file", "[process]") {
   CHECK_FALSE(ParseProcStatus("Name:\tcat\n").ok());
 }
 
+TEST_CASE("Only the initial PID namespace counts as the host's", "[process]") {
+  CHECK(IsInitialPidNamespace("pid:[4026531836]"));
+  // A pod without hostPID: true, and a nested cluster node (kind).
+  CHECK_FALSE(IsInitialPidNamespace("pid:[4026532451]"));
+  // Same inode number, another kind of namespace.
+  CHECK_FALSE(IsInitialPidNamespace("net:[4026531836]"));
+  CHECK_FALSE(IsInitialPidNamespace(""));
+}
+
+TEST_CASE("A namespace link reads as its target, a missing one as an error naming it",
+          "[process]") {
+  absl::StatusOr<std::string> link = ReadLink("/proc/self/ns/pid");
+  REQUIRE(link.ok());
+  CHECK(link->starts_with("pid:["));
+  absl::StatusOr<std::string> missing = ReadLink("/proc/self/ns/no-such-namespace");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().find("/proc/self/ns/no-such-namespace") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace reattest

@@ -17,6 +17,7 @@
 
 #include "common/strings.h"
 #include "metrics/http_endpoint.h"
+#include "tests/support/spec_metrics.h"
 
 namespace reattest::metrics {
 namespace {
@@ -109,26 +110,8 @@ Samples ListedSeries() {
 
 TEST_CASE("Every metric family of the spec is exported with HELP and TYPE from start-up",
           "[metrics]") {
-  const std::vector<std::pair<std::string, std::string>> families = {
-      {"reattest_attestations_total", "counter"},
-      {"reattest_attestation_duration_seconds", "histogram"},
-      {"reattest_reattestations_total", "counter"},
-      {"reattest_retry_delay_seconds", "histogram"},
-      {"reattest_workloads", "gauge"},
-      {"reattest_streams", "gauge"},
-      {"reattest_stuck_streams", "gauge"},
-      {"reattest_oldest_degraded_seconds", "gauge"},
-      {"reattest_recoveries_total", "counter"},
-      {"reattest_recovery_duration_seconds", "histogram"},
-      {"reattest_pushes_total", "counter"},
-      {"reattest_svid_rotations_total", "counter"},
-      {"reattest_entries", "gauge"},
-      {"reattest_entries_reload_errors_total", "counter"},
-      {"reattest_config_reloads_total", "counter"},
-      {"reattest_ca_expiry_timestamp_seconds", "gauge"},
-      {"reattest_build_info", "gauge"},
-      {"reattest_limit_rejections_total", "counter"},  // our addition to the table
-  };
+  std::vector<std::pair<std::string, std::string>> families = testing::kSpecMetricFamilies;
+  families.emplace_back("reattest_limit_rejections_total", "counter");  // our addition
   Metrics metrics(kAttestors, "1.2.3");
   std::string text = metrics.Scrape();
 
