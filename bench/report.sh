@@ -40,6 +40,7 @@ row "connect to first X.509 response, p50 (ms)" latency first_response_p50_ms "<
 row "connect to first X.509 response, p99 (ms)" latency first_response_p99_ms "-"
 row "fan-out: entries change reaches every stream (ms)" streams fanout_all_ms "<= 1000 ms, <= 1.3x"
 row "fan-out: median stream (ms)" streams fanout_p50_ms "-"
+row "fan-out: first to last stream (ms)" streams fanout_spread_ms "<= 1.3x"
 row "memory: RSS per idle open stream (bytes)" streams rss_per_stream_bytes "<= 1.2x"
 row "idle CPU with every stream open (CPU s over ${idle} s)" streams idle_cpu_seconds "next to baseline"
 range_row "recovery push: heal to full set on the stream, median / max (ms)" recovery heal_to_full_set_ms \
