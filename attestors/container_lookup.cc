@@ -1,0 +1,56 @@
+#include "attestors/container_lookup.h"
+
+#include <chrono>
+
+#include "common/process.h"
+#include "common/strings.h"
+
+namespace reattest::attestors {
+namespace {
+
+absl::StatusOr<uint64_t> StartTime(const AttestRequest& request) {
+  if (request.start_time_ticks != 0) {
+    return request.start_time_ticks;
+  }
+  return ReadStartTime(request.proc_root, request.pid);
+}
+
+}  // namespace
+
+AttestResult WithOutcome(Outcome outcome, std::string reason, AttestResult result) {
+  result.outcome = outcome;
+  result.reason = std::move(reason);
+  return result;
+}
+
+absl::StatusOr<CgroupInfo> ReadCgroups(const AttestRequest& request) {
+  absl::StatusOr<std::string> contents =
+      ReadSmallFile(Concat(request.proc_root, "/", request.pid, "/cgroup"));
+  if (!contents.ok()) {
+    return contents.status();
+  }
+  return ParseCgroups(*contents);
+}
+
+AttestResult NotFoundResult(const AttestRequest& request, Duration grace, std::string unknown,
+                            AttestResult result) {
+  absl::StatusOr<uint64_t> start_time = StartTime(request);
+  if (!start_time.ok()) {
+    return WithOutcome(
+        Outcome::kSoftError,
+        Concat(unknown, ", and the process's age is unknown: ", start_time.status().message()),
+        std::move(result));
+  }
+
+  auto age = std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(ProcessAgeSeconds(*start_time)));
+  std::string ages = Concat("process is ", FormatDuration(age), " old, not_found_grace is ",
+                            FormatDuration(grace));
+  if (age < grace) {
+    return WithOutcome(Outcome::kTransientError, Concat(unknown, " yet (", ages, ")"),
+                       std::move(result));
+  }
+  return WithOutcome(Outcome::kSoftError, Concat(unknown, " (", ages, ")"), std::move(result));
+}
+
+}  // namespace reattest::attestors

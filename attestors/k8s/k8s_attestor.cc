@@ -1,0 +1,78 @@
+#include "attestors/k8s/k8s_attestor.h"
+
+#include <cstdlib>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "attestors/container_lookup.h"
+#include "attestors/k8s/kubelet_client.h"
+#include "common/strings.h"
+
+namespace reattest::attestors {
+
+bool IsPodContainer(const CgroupInfo& cgroups) {
+  if (cgroups.container_id.empty()) {
+    return false;
+  }
+  return !cgroups.pod_uid.empty() || cgroups.runtime == CgroupInfo::Runtime::kCrio;
+}
+
+absl::StatusOr<std::unique_ptr<K8sAttestor>> K8sAttestor::Create(const K8sOptions& options) {
+  if (options.timeout <= Duration::zero()) {
+    return absl::InvalidArgumentError("timeout must be positive");
+  }
+  const char* node_name = std::getenv(options.node_name_env.c_str());
+  auto client = std::make_shared<const KubeletClient>(options);
+  return std::make_unique<K8sAttestor>(options, node_name == nullptr ? "" : node_name,
+                                       [client] { return client->FetchPods(); });
+}
+
+K8sAttestor::K8sAttestor(const K8sOptions& options, std::string node_name,
+                         PodListFetcher::FetchFunction fetch, PodListFetcher::Clock clock)
+    : options_(options),
+      node_name_(std::move(node_name)),
+      fetcher_(std::move(fetch), options.kubelet_min_interval, options.timeout, std::move(clock)) {}
+
+AttestResult K8sAttestor::Attest(const AttestRequest& request) {
+  // Unreadable means the process is gone or hidden from us; two containers
+  // or pods mean it cannot be attributed. Neither improves with a retry.
+  absl::StatusOr<CgroupInfo> cgroups = ReadCgroups(request);
+  if (!cgroups.ok()) {
+    return WithOutcome(Outcome::kSoftError, Concat(cgroups.status().message()));
+  }
+  if (!IsPodContainer(*cgroups)) {
+    return AttestResult{};  // not_applicable
+  }
+
+  AttestResult result;
+  result.container_id = cgroups->container_id;
+  result.pod_uid = cgroups->pod_uid;
+  return Lookup(request, std::move(result));
+}
+
+AttestResult K8sAttestor::Lookup(const AttestRequest& request, AttestResult result) {
+  PodListFetcher::Pods pods = fetcher_.Get();
+  if (!pods.ok()) {
+    return WithOutcome(Outcome::kTransientError, Concat(pods.status().message()),
+                       std::move(result));
+  }
+  absl::StatusOr<std::optional<ContainerMatch>> match =
+      FindContainer(**pods, result.container_id, result.pod_uid);
+  if (!match.ok()) {
+    return WithOutcome(Outcome::kSoftError, Concat(match.status().message()), std::move(result));
+  }
+  if (!match->has_value()) {
+    // TODO: a process that started after the cached PodList was fetched is
+    // not in it yet; waiting for the next fetch would spare it one retry.
+    std::string unknown = Concat("the kubelet at ", options_.kubelet_url,
+                                 " lists no status for container ", result.container_id);
+    return NotFoundResult(request, options_.not_found_grace, std::move(unknown),
+                          std::move(result));
+  }
+
+  result.outcome = Outcome::kOk;
+  result.selectors = PodSelectors(**match, node_name_);
+  return result;
+}
+
+}  // namespace reattest::attestors
