@@ -15,6 +15,15 @@ absl::StatusOr<uint64_t> StartTime(const AttestRequest& request) {
   return ReadStartTime(request.proc_root, request.pid);
 }
 
+absl::StatusOr<CgroupInfo> ReadCgroups(const AttestRequest& request) {
+  absl::StatusOr<std::string> contents =
+      ReadSmallFile(Concat(request.proc_root, "/", request.pid, "/cgroup"));
+  if (!contents.ok()) {
+    return contents.status();
+  }
+  return ParseCgroups(*contents);
+}
+
 }  // namespace
 
 AttestResult WithOutcome(Outcome outcome, std::string reason, AttestResult result) {
@@ -23,13 +32,20 @@ AttestResult WithOutcome(Outcome outcome, std::string reason, AttestResult resul
   return result;
 }
 
-absl::StatusOr<CgroupInfo> ReadCgroups(const AttestRequest& request) {
-  absl::StatusOr<std::string> contents =
-      ReadSmallFile(Concat(request.proc_root, "/", request.pid, "/cgroup"));
-  if (!contents.ok()) {
-    return contents.status();
+Recognition RecogniseContainer(const AttestRequest& request,
+                               bool (*applies)(const CgroupInfo& cgroups)) {
+  Recognition recognition;
+  absl::StatusOr<CgroupInfo> cgroups = ReadCgroups(request);
+  if (!cgroups.ok()) {
+    recognition.result = WithOutcome(Outcome::kSoftError, Concat(cgroups.status().message()));
+    return recognition;
   }
-  return ParseCgroups(*contents);
+  recognition.recognised = applies(*cgroups);
+  if (recognition.recognised) {
+    recognition.result.container_id = cgroups->container_id;
+    recognition.result.pod_uid = cgroups->pod_uid;
+  }
+  return recognition;
 }
 
 AttestResult NotFoundResult(const AttestRequest& request, Duration grace, std::string unknown,

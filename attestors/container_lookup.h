@@ -17,9 +17,21 @@ namespace reattest::attestors {
 // `result` with `outcome` and `reason` set.
 AttestResult WithOutcome(Outcome outcome, std::string reason, AttestResult result = {});
 
-// Reads PROC_ROOT/PID/cgroup and parses it; errors carry the path or the
-// conflict.
-absl::StatusOr<CgroupInfo> ReadCgroups(const AttestRequest& request);
+// What the cgroup paths of a process say to one attestor.
+struct Recognition {
+  // The process is in a container the attestor looks up; `result` then has
+  // `container_id` and `pod_uid` set and awaits the lookup's outcome.
+  bool recognised = false;
+  // When not recognised, the final result: `soft_error` when PROC_ROOT/PID/
+  // cgroup is unreadable (the process exited) or names two containers or
+  // pods, neither of which a retry improves; else `not_applicable`.
+  AttestResult result;
+};
+
+// Reads and parses PROC_ROOT/PID/cgroup; `applies` says whether the
+// container it names is the attestor's.
+Recognition RecogniseContainer(const AttestRequest& request,
+                               bool (*applies)(const CgroupInfo& cgroups));
 
 // The outcome for a container the daemon does not know (`unknown` says which
 // and where). A daemon may not list a container it is still creating, so a

@@ -43,19 +43,12 @@ absl::StatusOr<std::unique_ptr<DockerAttestor>> DockerAttestor::Create(
 }
 
 AttestResult DockerAttestor::Attest(const AttestRequest& request) {
-  // Unreadable means the process is gone or hidden from us; two containers
-  // mean it cannot be attributed. Neither improves with a retry.
-  absl::StatusOr<CgroupInfo> cgroups = ReadCgroups(request);
-  if (!cgroups.ok()) {
-    return WithOutcome(Outcome::kSoftError, Concat(cgroups.status().message()));
-  }
-  if (!IsDockerContainer(*cgroups)) {
-    return AttestResult{};  // not_applicable
+  Recognition recognition = RecogniseContainer(request, IsDockerContainer);
+  if (!recognition.recognised) {
+    return recognition.result;
   }
 
-  AttestResult result;
-  result.container_id = cgroups->container_id;
-  result.pod_uid = cgroups->pod_uid;
+  AttestResult result = std::move(recognition.result);
   absl::StatusOr<std::optional<ContainerConfig>> config =
       client_.InspectContainer(result.container_id);
   if (!config.ok()) {

@@ -34,20 +34,11 @@ K8sAttestor::K8sAttestor(const K8sOptions& options, std::string node_name,
       fetcher_(std::move(fetch), options.kubelet_min_interval, options.timeout, std::move(clock)) {}
 
 AttestResult K8sAttestor::Attest(const AttestRequest& request) {
-  // Unreadable means the process is gone or hidden from us; two containers
-  // or pods mean it cannot be attributed. Neither improves with a retry.
-  absl::StatusOr<CgroupInfo> cgroups = ReadCgroups(request);
-  if (!cgroups.ok()) {
-    return WithOutcome(Outcome::kSoftError, Concat(cgroups.status().message()));
+  Recognition recognition = RecogniseContainer(request, IsPodContainer);
+  if (!recognition.recognised) {
+    return recognition.result;
   }
-  if (!IsPodContainer(*cgroups)) {
-    return AttestResult{};  // not_applicable
-  }
-
-  AttestResult result;
-  result.container_id = cgroups->container_id;
-  result.pod_uid = cgroups->pod_uid;
-  return Lookup(request, std::move(result));
+  return Lookup(request, std::move(recognition.result));
 }
 
 AttestResult K8sAttestor::Lookup(const AttestRequest& request, AttestResult result) {
@@ -66,8 +57,7 @@ AttestResult K8sAttestor::Lookup(const AttestRequest& request, AttestResult resu
     // not in it yet; waiting for the next fetch would spare it one retry.
     std::string unknown = Concat("the kubelet at ", options_.kubelet_url,
                                  " lists no status for container ", result.container_id);
-    return NotFoundResult(request, options_.not_found_grace, std::move(unknown),
-                          std::move(result));
+    return NotFoundResult(request, options_.not_found_grace, std::move(unknown), std::move(result));
   }
 
   result.outcome = Outcome::kOk;

@@ -31,8 +31,7 @@ class K8sAttestor : public Attestor {
 
   // For tests: `fetch` stands in for the kubelet and `clock` for the time
   // the fetcher's interval and timeout are measured on.
-  K8sAttestor(const K8sOptions& options, std::string node_name,
-              PodListFetcher::FetchFunction fetch,
+  K8sAttestor(const K8sOptions& options, std::string node_name, PodListFetcher::FetchFunction fetch,
               PodListFetcher::Clock clock = std::chrono::steady_clock::now);
 
   std::string_view name() const override { return "k8s"; }

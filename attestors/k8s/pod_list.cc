@@ -30,28 +30,18 @@ absl::Status OptionalString(object parent, std::string_view key, std::string& ou
   return absl::OkStatus();
 }
 
-// `parent.key` as an object; absent or null is an empty object.
-absl::StatusOr<std::optional<object>> OptionalObject(object parent, std::string_view key) {
+// `parent.key` as a T (an object or an array, named `what` in errors);
+// absent or null is nullopt.
+template <typename T>
+absl::StatusOr<std::optional<T>> Optional(object parent, std::string_view key,
+                                          std::string_view what) {
   element value;
   if (parent[key].get(value) != simdjson::SUCCESS || value.is_null()) {
     return std::nullopt;
   }
-  object result;
+  T result;
   if (value.get(result) != simdjson::SUCCESS) {
-    return Malformed(Concat(key, " is not an object"));
-  }
-  return result;
-}
-
-// `parent.key` as an array; absent or null is an empty array.
-absl::StatusOr<std::optional<array>> OptionalArray(object parent, std::string_view key) {
-  element value;
-  if (parent[key].get(value) != simdjson::SUCCESS || value.is_null()) {
-    return std::nullopt;
-  }
-  array result;
-  if (value.get(result) != simdjson::SUCCESS) {
-    return Malformed(Concat(key, " is not an array"));
+    return Malformed(Concat(key, " is not ", what));
   }
   return result;
 }
@@ -59,7 +49,7 @@ absl::StatusOr<std::optional<array>> OptionalArray(object parent, std::string_vi
 // Calls `parse(object)` for each element of `parent.key`, which must all be objects.
 template <typename ParseOne>
 absl::Status ForEachObject(object parent, std::string_view key, ParseOne parse) {
-  absl::StatusOr<std::optional<array>> items = OptionalArray(parent, key);
+  absl::StatusOr<std::optional<array>> items = Optional<array>(parent, key, "an array");
   if (!items.ok() || !items->has_value()) {
     return items.status();
   }
@@ -85,9 +75,9 @@ absl::Status ParseContainer(object fields, std::vector<PodContainer>& out) {
   PodContainer container;
   std::string id;
   absl::Status status = OptionalString(fields, "name", container.name);
-  for (auto [key, target] : {std::pair{"image", &container.image},
-                             std::pair{"imageID", &container.image_id},
-                             std::pair{"containerID", &id}}) {
+  for (auto [key, target] :
+       {std::pair{"image", &container.image}, std::pair{"imageID", &container.image_id},
+        std::pair{"containerID", &id}}) {
     if (status.ok()) {
       status = OptionalString(fields, key, *target);
     }
@@ -98,7 +88,7 @@ absl::Status ParseContainer(object fields, std::vector<PodContainer>& out) {
 }
 
 absl::Status ParseLabels(object metadata, std::map<std::string, std::string>& out) {
-  absl::StatusOr<std::optional<object>> labels = OptionalObject(metadata, "labels");
+  absl::StatusOr<std::optional<object>> labels = Optional<object>(metadata, "labels", "an object");
   if (!labels.ok() || !labels->has_value()) {
     return labels.status();
   }
@@ -170,7 +160,7 @@ absl::Status ParsePod(object fields, std::vector<Pod>& out) {
       {"metadata", ParseMetadata}, {"spec", ParseSpec}, {"status", ParseStatus}};
   Pod pod;
   for (const auto& [key, parse] : kSections) {
-    absl::StatusOr<std::optional<object>> section = OptionalObject(fields, key);
+    absl::StatusOr<std::optional<object>> section = Optional<object>(fields, key, "an object");
     if (!section.ok()) {
       return section.status();
     }
@@ -229,9 +219,9 @@ absl::StatusOr<std::optional<ContainerMatch>> FindContainer(const PodList& pods,
     match = ContainerMatch{&pod, container};
   }
   if (match.has_value() && !pod_uid.empty() && match->pod->uid != pod_uid) {
-    return absl::FailedPreconditionError(Concat("container ", container_id,
-                                                " is listed in pod ", match->pod->uid,
-                                                " but its cgroups name pod ", pod_uid));
+    return absl::FailedPreconditionError(Concat("container ", container_id, " is listed in pod ",
+                                                match->pod->uid, " but its cgroups name pod ",
+                                                pod_uid));
   }
   return match;
 }

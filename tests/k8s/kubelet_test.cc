@@ -14,6 +14,7 @@
 #include "attestors/k8s/k8s_attestor.h"
 #include "common/process.h"
 #include "tests/support/fake_kubelet.h"
+#include "tests/support/start_ticks.h"
 #include "tests/support/status_check.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,8 +30,6 @@ using std::chrono::steady_clock;
 
 const std::string kId = "a33bd47fe111843f9f65dbebfa43a8ad44c6d89471cc4609bd09fd3cca5e5e71";
 const std::string kPodUid = "2f3c1a9e-6b7d-4c1e-9a8b-1d2e3f4a5b6c";
-
-uint64_t NowTicks() { return static_cast<uint64_t>(SecondsSinceBoot() * sysconf(_SC_CLK_TCK)); }
 
 FakePod WebPod() {
   FakePod pod;
@@ -131,9 +130,10 @@ TEST_CASE("A token file rewritten in place is used at the next fetch", "[k8s]") 
   CHECK(attestor->Attest(node.Request(1000)).outcome == Outcome::kOk);
 }
 
-TEST_CASE("A kubelet certificate that ca_path does not sign is transient unless verification is "
-          "skipped",
-          "[k8s]") {
+TEST_CASE(
+    "A kubelet certificate that ca_path does not sign is transient unless verification is "
+    "skipped",
+    "[k8s]") {
   Node node;
   node.kubelet().ListPods({WebPod()});
   absl::StatusOr<std::unique_ptr<FakeKubelet>> stranger = FakeKubelet::Start();
@@ -212,9 +212,9 @@ TEST_CASE(
 
   int requests = node.kubelet().requests();
   int allowed = static_cast<int>(elapsed / kInterval) + 1;
-  std::cout << "k8s storm: " << kWorkloads << " workloads, " << attestations
-            << " attestations in " << FormatDuration(elapsed) << ", " << requests
-            << " /pods requests (at most " << allowed << " allowed)" << std::endl;
+  std::cout << "k8s storm: " << kWorkloads << " workloads, " << attestations << " attestations in "
+            << FormatDuration(elapsed) << ", " << requests << " /pods requests (at most " << allowed
+            << " allowed)" << std::endl;
   CHECK(attestations == transient);
   CHECK(attestations > kWorkloads);
   CHECK(requests >= 2);

@@ -22,15 +22,20 @@ absl::StatusOr<Credentials> MakeCredentials() {
   if (!ca_key.ok() || !key.ok()) {
     return absl::InternalError("key generation failed");
   }
-  CertificateRequest ca_request{"kubelet test CA", now - std::chrono::minutes(1),
-                                now + std::chrono::hours(1), "spiffe://kubelet.test", {}, true};
+  CertificateRequest ca_request{"kubelet test CA",
+                                now - std::chrono::minutes(1),
+                                now + std::chrono::hours(1),
+                                "spiffe://kubelet.test",
+                                {},
+                                true};
   absl::StatusOr<identity::X509Ptr> ca =
       identity::IssueCertificate(ca_request, **ca_key, nullptr, **ca_key);
   if (!ca.ok()) {
     return ca.status();
   }
-  CertificateRequest leaf_request{"localhost", ca_request.not_before, ca_request.not_after,
-                                  "spiffe://kubelet.test/kubelet", {"localhost"}, false};
+  CertificateRequest leaf_request{"localhost",          ca_request.not_before,
+                                  ca_request.not_after, "spiffe://kubelet.test/kubelet",
+                                  {"localhost"},        false};
   absl::StatusOr<identity::X509Ptr> cert =
       identity::IssueCertificate(leaf_request, **key, ca->get(), **ca_key);
   if (!cert.ok()) {
@@ -52,16 +57,16 @@ absl::StatusOr<std::unique_ptr<FakeKubelet>> FakeKubelet::Start() {
   if (absl::Status written = kubelet->WriteCredentials(); !written.ok()) {
     return written;
   }
-  kubelet->server_ = std::make_unique<httplib::SSLServer>(
-      (kubelet->dir_ / "server.crt").c_str(), (kubelet->dir_ / "server.key").c_str());
+  kubelet->server_ = std::make_unique<httplib::SSLServer>((kubelet->dir_ / "server.crt").c_str(),
+                                                          (kubelet->dir_ / "server.key").c_str());
   if (!kubelet->server_->is_valid()) {
     return absl::InternalError("SSLServer rejected its certificate or key");
   }
   FakeKubelet* self = kubelet.get();
-  kubelet->server_->Get("/pods", [self](const httplib::Request& request,
-                                        httplib::Response& response) {
-    self->Handle(request, response);
-  });
+  kubelet->server_->Get("/pods",
+                        [self](const httplib::Request& request, httplib::Response& response) {
+                          self->Handle(request, response);
+                        });
   kubelet->port_ = kubelet->server_->bind_to_any_port("127.0.0.1");
   if (kubelet->port_ <= 0) {
     return absl::InternalError("cannot bind 127.0.0.1");

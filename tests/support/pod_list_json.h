@@ -37,8 +37,12 @@ struct FakePod {
 
 inline nlohmann::json ContainerStatusJson(const FakeContainer& container) {
   nlohmann::json status = {
-      {"name", container.name},   {"image", container.image}, {"imageID", container.image_id},
-      {"ready", true},            {"restartCount", 0},        {"started", true},
+      {"name", container.name},
+      {"image", container.image},
+      {"imageID", container.image_id},
+      {"ready", true},
+      {"restartCount", 0},
+      {"started", true},
       {"state", {{"running", {{"startedAt", "2026-12-04T06:00:00Z"}}}}},
   };
   if (!container.container_id.empty()) {
@@ -46,8 +50,8 @@ inline nlohmann::json ContainerStatusJson(const FakeContainer& container) {
   }
   if (!container.previous_container_id.empty()) {
     status["restartCount"] = 1;
-    status["lastState"] = {{"terminated",
-                            {{"exitCode", 137}, {"containerID", container.previous_container_id}}}};
+    status["lastState"] = {
+        {"terminated", {{"exitCode", 137}, {"containerID", container.previous_container_id}}}};
   }
   return status;
 }

@@ -100,16 +100,16 @@ const Case kCases[] = {
                  kPodUidUnderscores + ".slice/cri-containerd-" + kId + ".scope"),
      kId, Runtime::kContainerd, kPodUid, true, false, true},
     {"containerd, cgroupfs driver, cgroup v2 only",
-     "0::/kubepods/besteffort/pod" + kPodUid + "/" + kId + "\n", kId,
-     Runtime::kDockershimOrOther, kPodUid, true, true, true},
-    {"a pod's sandbox slice without a container",
-     "0::/kubepods/besteffort/pod" + kPodUid + "\n", "", Runtime::kNone, kPodUid, true, false,
-     false},
+     "0::/kubepods/besteffort/pod" + kPodUid + "/" + kId + "\n", kId, Runtime::kDockershimOrOther,
+     kPodUid, true, true, true},
+    {"a pod's sandbox slice without a container", "0::/kubepods/besteffort/pod" + kPodUid + "\n",
+     "", Runtime::kNone, kPodUid, true, false, false},
 };
 
 TEST_CASE(
     "Container IDs and pod UIDs are read from real /proc/PID/cgroup contents, and decide "
-    "whether docker and k8s apply", "[cgroup]") {
+    "whether docker and k8s apply",
+    "[cgroup]") {
   for (const Case& c : kCases) {
     DYNAMIC_SECTION(c.name) {
       absl::StatusOr<CgroupInfo> info = ParseCgroups(c.contents);

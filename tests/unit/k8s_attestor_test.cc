@@ -10,6 +10,7 @@
 #include "common/process.h"
 #include "common/strings.h"
 #include "tests/support/pod_list_json.h"
+#include "tests/support/start_ticks.h"
 #include "tests/support/temp_dir.h"
 
 namespace reattest::attestors {
@@ -18,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeContainer;
 using testing::FakePod;
+using testing::NowTicks;
 using testing::PodListJson;
 using testing::TempDir;
 
@@ -33,20 +35,18 @@ constexpr pid_t kPid = 4242;
 // Far older than any grace whatever the machine's uptime: started at boot.
 constexpr uint64_t kAtBoot = 1;
 
-uint64_t NowTicks() { return static_cast<uint64_t>(SecondsSinceBoot() * sysconf(_SC_CLK_TCK)); }
-
 // A web pod: an app container, a sidecar, and an init container that ran.
 FakePod WebPod() {
   FakePod pod;
   pod.uid = kPodUid;
   pod.containers = {
-      {"app", "registry.example/web:1.2", "registry.example/web@sha256:aaa",
-       "containerd://" + kId, ""},
-      {"proxy", "envoy:1.28", "docker.io/envoyproxy/envoy@sha256:bbb",
-       "containerd://" + kSidecarId, ""},
+      {"app", "registry.example/web:1.2", "registry.example/web@sha256:aaa", "containerd://" + kId,
+       ""},
+      {"proxy", "envoy:1.28", "docker.io/envoyproxy/envoy@sha256:bbb", "containerd://" + kSidecarId,
+       ""},
   };
-  pod.init_containers = {{"migrate", "registry.example/migrate:3", "", "containerd://" + kInitId,
-                          ""}};
+  pod.init_containers = {
+      {"migrate", "registry.example/migrate:3", "", "containerd://" + kInitId, ""}};
   return pod;
 }
 
@@ -85,8 +85,7 @@ TEST_CASE("Every runtime's containerID prefix is stripped before matching", "[k8
   FakePod pod = WebPod();
   pod.containers[0].container_id = prefix + kId;
 
-  absl::StatusOr<std::optional<ContainerMatch>> match =
-      FindContainer(Parsed({pod}), kId, kPodUid);
+  absl::StatusOr<std::optional<ContainerMatch>> match = FindContainer(Parsed({pod}), kId, kPodUid);
 
   REQUIRE(match.ok());
   CHECK(match->has_value());
@@ -254,7 +253,9 @@ TEST_CASE("A process outside pods is not_applicable and the kubelet is not asked
   SECTION("a plain host process") {
     fixture.WriteCgroup("0::/user.slice/user-0.slice/session-1.scope\n");
   }
-  SECTION("a Docker container outside kubepods") { fixture.WriteCgroup("0::/docker/" + kId + "\n"); }
+  SECTION("a Docker container outside kubepods") {
+    fixture.WriteCgroup("0::/docker/" + kId + "\n");
+  }
   SECTION("a pod slice without a container") {
     fixture.WriteCgroup("0::/kubepods/besteffort/pod" + kPodUid + "\n");
   }

@@ -97,8 +97,7 @@ TEST_CASE("Concurrent callers share one in-flight fetch", "[pod-list-fetcher]") 
   }
 }
 
-TEST_CASE("A fetch starts at most once per min interval, failures included",
-          "[pod-list-fetcher]") {
+TEST_CASE("A fetch starts at most once per min interval, failures included", "[pod-list-fetcher]") {
   FakeKubelet kubelet;
   kubelet.Release(100);  // fetches return at once
   PodListFetcher fetcher = kubelet.MakeFetcher(500ms, 10s);
