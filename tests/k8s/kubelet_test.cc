@@ -102,6 +102,21 @@ TEST_CASE(
   CHECK(node.kubelet().unauthorized() == 0);
 }
 
+TEST_CASE("An http:// kubelet (the read-only port) is asked without a token", "[k8s]") {
+  absl::StatusOr<std::unique_ptr<FakeKubelet>> plain = FakeKubelet::Start(/*tls=*/false);
+  REQUIRE_OK(plain.status());
+  (*plain)->ListPods({WebPod()});
+  Node node;
+  node.options().kubelet_url = (*plain)->url();
+
+  AttestResult result = node.AttestOnce();
+
+  INFO(result.reason);
+  CHECK(result.outcome == Outcome::kOk);
+  CHECK((*plain)->requests() == 1);
+  CHECK((*plain)->last_authorization().empty());
+}
+
 TEST_CASE("A wrong bearer token is transient with the kubelet's 401 in the reason", "[k8s]") {
   Node node;
   node.kubelet().ListPods({WebPod()});

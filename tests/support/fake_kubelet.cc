@@ -52,13 +52,18 @@ absl::StatusOr<Credentials> MakeCredentials() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<FakeKubelet>> FakeKubelet::Start() {
+absl::StatusOr<std::unique_ptr<FakeKubelet>> FakeKubelet::Start(bool tls) {
   std::unique_ptr<FakeKubelet> kubelet(new FakeKubelet());
+  kubelet->tls_ = tls;
   if (absl::Status written = kubelet->WriteCredentials(); !written.ok()) {
     return written;
   }
-  kubelet->server_ = std::make_unique<httplib::SSLServer>((kubelet->dir_ / "server.crt").c_str(),
-                                                          (kubelet->dir_ / "server.key").c_str());
+  if (tls) {
+    kubelet->server_ = std::make_unique<httplib::SSLServer>((kubelet->dir_ / "server.crt").c_str(),
+                                                            (kubelet->dir_ / "server.key").c_str());
+  } else {
+    kubelet->server_ = std::make_unique<httplib::Server>();
+  }
   if (!kubelet->server_->is_valid()) {
     return absl::InternalError("SSLServer rejected its certificate or key");
   }
@@ -106,7 +111,9 @@ absl::Status FakeKubelet::WriteCredentials() {
   return absl::OkStatus();
 }
 
-std::string FakeKubelet::url() const { return "https://localhost:" + std::to_string(port_); }
+std::string FakeKubelet::url() const {
+  return (tls_ ? "https://localhost:" : "http://localhost:") + std::to_string(port_);
+}
 
 void FakeKubelet::ListPods(std::vector<FakePod> pods) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -136,6 +143,11 @@ int FakeKubelet::unauthorized() const {
   return unauthorized_;
 }
 
+std::string FakeKubelet::last_authorization() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_authorization_;
+}
+
 std::vector<std::chrono::steady_clock::time_point> FakeKubelet::request_times() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return request_times_;
@@ -144,7 +156,8 @@ std::vector<std::chrono::steady_clock::time_point> FakeKubelet::request_times() 
 void FakeKubelet::Handle(const httplib::Request& request, httplib::Response& response) {
   std::unique_lock<std::mutex> lock(mutex_);
   request_times_.push_back(std::chrono::steady_clock::now());
-  if (request.get_header_value("Authorization") != "Bearer " + token_) {
+  last_authorization_ = request.get_header_value("Authorization");
+  if (tls_ && last_authorization_ != "Bearer " + token_) {
     ++unauthorized_;
     response.status = 401;
     response.set_content("Unauthorized", "text/plain");

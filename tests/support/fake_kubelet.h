@@ -22,14 +22,16 @@ namespace reattest::testing {
 
 class FakeKubelet {
  public:
-  // Serves on 127.0.0.1, a port of the kernel's choosing, from its own thread.
-  static absl::StatusOr<std::unique_ptr<FakeKubelet>> Start();
+  // Serves on 127.0.0.1, a port of the kernel's choosing, from its own
+  // thread. `tls` false: the read-only port, plain HTTP without a token.
+  static absl::StatusOr<std::unique_ptr<FakeKubelet>> Start(bool tls = true);
   // Releases hung requests and stops serving.
   ~FakeKubelet();
   FakeKubelet(const FakeKubelet&) = delete;
   FakeKubelet& operator=(const FakeKubelet&) = delete;
 
-  // `https://localhost:PORT`: the name its certificate carries.
+  // `https://localhost:PORT` (the name its certificate carries), or
+  // `http://localhost:PORT`.
   std::string url() const;
   // The CA that signed its certificate, and a file holding the right token.
   std::string ca_path() const { return dir_ / "ca.crt"; }
@@ -45,6 +47,8 @@ class FakeKubelet {
   // Requests for /pods so far, and those of them turned away with 401.
   int requests() const;
   int unauthorized() const;
+  // The Authorization header of the last request; empty when it had none.
+  std::string last_authorization() const;
   // When each request for /pods arrived, in order.
   std::vector<std::chrono::steady_clock::time_point> request_times() const;
 
@@ -57,7 +61,8 @@ class FakeKubelet {
 
   TempDir dir_;
   std::string token_ = "kubelet-test-token";
-  std::unique_ptr<httplib::SSLServer> server_;
+  bool tls_ = true;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;
 
@@ -65,6 +70,7 @@ class FakeKubelet {
   std::condition_variable changed_;
   Mode mode_ = Mode::kList;
   std::string body_ = PodListJson({});
+  std::string last_authorization_;
   bool stopping_ = false;
   int unauthorized_ = 0;
   std::vector<std::chrono::steady_clock::time_point> request_times_;
