@@ -2,6 +2,7 @@
 // kubelet over HTTPS, and `reattest api watch` processes inside a hand-made
 // kubepods cgroup (cgroupfs driver layout, every v1 hierarchy and v2), whose
 // container the fake kubelet lists, late, after a 503, or not at all.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <iostream>
 #include <random>
@@ -43,29 +44,50 @@ std::string RandomHex(size_t digits) {
   return hex;
 }
 
+struct NodeSettings {
+  std::string entries = kHostAndWeb;
+  // Empty: the file holding the token the kubelet wants.
+  std::string token_path;
+  std::string kubelet_min_interval = "100ms";
+  // The kubelet's systemd cgroup driver (slices and a containerd scope)
+  // rather than its cgroupfs driver (plain directories).
+  bool systemd_layout = false;
+};
+
+// The cgroup path a kubelet makes for a BestEffort pod's container.
+std::string ContainerCgroup(const FakePod& pod, const std::string& container_id, bool systemd) {
+  if (!systemd) {
+    return Concat("/kubepods/besteffort/pod", pod.uid, "/", container_id);
+  }
+  std::string uid = pod.uid;
+  std::replace(uid.begin(), uid.end(), '-', '_');
+  return Concat("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod", uid,
+                ".slice/cri-containerd-", container_id, ".scope");
+}
+
 // A node: a fake kubelet, one container's cgroup under kubepods, and an agent
 // whose k8s attestor asks the kubelet.
 class K8sNode {
  public:
-  explicit K8sNode(const std::string& token_path = "", const std::string& interval = "100ms") {
+  explicit K8sNode(const NodeSettings& settings = {}) {
     absl::StatusOr<std::unique_ptr<FakeKubelet>> kubelet = FakeKubelet::Start();
     REQUIRE_OK(kubelet.status());
     kubelet_ = *std::move(kubelet);
     pod_.uid = Concat(RandomHex(8), "-", RandomHex(4), "-4", RandomHex(3), "-8", RandomHex(3), "-",
                       RandomHex(12));
-    container_id_ = RandomHex(64);
-    pod_.containers = {
-        {"app", "registry.example/web:1.2", "", "containerd://" + container_id_, ""}};
+    std::string container_id = RandomHex(64);
+    pod_.containers = {{"app", "registry.example/web:1.2", "", "containerd://" + container_id, ""}};
     cgroup_ = std::make_unique<HandMadeCgroup>(
-        Concat("/kubepods/besteffort/pod", pod_.uid, "/", container_id_));
+        ContainerCgroup(pod_, container_id, settings.systemd_layout));
     REQUIRE(cgroup_->ok());
+    std::string token_path =
+        settings.token_path.empty() ? kubelet_->token_path() : settings.token_path;
     fixture_ = std::make_unique<AgentFixture>(
-        kHostAndWeb,
+        settings.entries,
         Concat("metrics: {listen: 127.0.0.1:", metrics_port_, "}\n", "attestors:\n  unix: {}\n",
-               "  k8s: {kubelet_url: \"", kubelet_->url(),
-               "\", token_path: ", token_path.empty() ? kubelet_->token_path() : token_path,
-               ", ca_path: ", kubelet_->ca_path(),
-               ", timeout: 1s, kubelet_min_interval: ", interval, "}\n", kFastRetries));
+               "  k8s: {kubelet_url: \"", kubelet_->url(), "\", token_path: ", token_path,
+               ", ca_path: ", kubelet_->ca_path(), ", timeout: 1s, kubelet_min_interval: ",
+               settings.kubelet_min_interval, "}\n", kFastRetries));
   }
 
   FakeKubelet& kubelet() { return *kubelet_; }
@@ -82,7 +104,6 @@ class K8sNode {
   int metrics_port_ = FreeLoopbackPort();
   std::unique_ptr<FakeKubelet> kubelet_;
   FakePod pod_;
-  std::string container_id_;
   // Declared before the watches of a test, so it outlives them: a cgroup
   // with processes inside cannot be removed.
   std::unique_ptr<HandMadeCgroup> cgroup_;
@@ -93,7 +114,11 @@ TEST_CASE(
     "A pod the kubelet lists late gets its unix set first, then its k8s identity pushed on the "
     "same stream",
     "[k8s]") {
-  K8sNode node;
+  bool systemd = GENERATE(false, true);
+  INFO((systemd ? "systemd cgroup driver" : "cgroupfs cgroup driver"));
+  NodeSettings settings;
+  settings.systemd_layout = systemd;
+  K8sNode node(settings);
   auto agent = node.fixture().Start();
   REQUIRE(agent->ready());
 
@@ -106,6 +131,24 @@ TEST_CASE(
   node.kubelet().ListPods({node.pod()});
   REQUIRE(watch->WaitFor("+ " + kWeb, milliseconds(5000)));
   CHECK(watch->updates() == 2);  // the same stream, one push
+}
+
+TEST_CASE("A pod whose only entry needs k8s selectors is held until the kubelet lists it",
+          "[k8s]") {
+  NodeSettings settings;
+  settings.entries = "entries:\n  - spiffe_id: " + kWeb +
+                     "\n    selectors: [k8s:ns:prod, k8s:sa:web, k8s:container-name:app]\n";
+  K8sNode node(settings);
+  auto agent = node.fixture().Start();
+  REQUIRE(agent->ready());
+
+  auto watch = node.WatchFromPod();
+  // Held: nothing is sent while the only identity depends on the kubelet.
+  REQUIRE(WaitFor([&] { return node.Series(kTransient) >= 1; }));
+  CHECK(watch->updates() == 0);
+  node.kubelet().ListPods({node.pod()});
+  REQUIRE(watch->WaitFor("+ " + kWeb, milliseconds(5000)));
+  CHECK(watch->updates() == 1);
 }
 
 TEST_CASE("A kubelet answering 503 then 200 is recovered from within one retry delay", "[k8s]") {
@@ -127,7 +170,9 @@ TEST_CASE("A kubelet answering 503 then 200 is recovered from within one retry d
 
 TEST_CASE("A wrong kubelet token is a transient error, counted, and retried", "[k8s]") {
   TempDir dir;
-  K8sNode node(dir.Write("token", "not-the-token\n"));
+  NodeSettings settings;
+  settings.token_path = dir.Write("token", "not-the-token\n");
+  K8sNode node(settings);
   node.kubelet().ListPods({node.pod()});
   auto agent = node.fixture().Start();
   REQUIRE(agent->ready());
@@ -148,7 +193,9 @@ TEST_CASE(
     "[k8s]") {
   constexpr int kWorkloads = 200;
   constexpr auto kInterval = milliseconds(300);
-  K8sNode node("", "300ms");
+  NodeSettings settings;
+  settings.kubelet_min_interval = "300ms";
+  K8sNode node(settings);
   node.kubelet().Answer503();
   auto agent = node.fixture().Start();
   REQUIRE(agent->ready());
