@@ -8,13 +8,6 @@
 namespace reattest::attestors {
 namespace {
 
-absl::StatusOr<uint64_t> StartTime(const AttestRequest& request) {
-  if (request.start_time_ticks != 0) {
-    return request.start_time_ticks;
-  }
-  return ReadStartTime(request.proc_root, request.pid);
-}
-
 absl::StatusOr<CgroupInfo> ReadCgroups(const AttestRequest& request) {
   absl::StatusOr<std::string> contents =
       ReadSmallFile(Concat(request.proc_root, "/", request.pid, "/cgroup"));
@@ -48,18 +41,30 @@ Recognition RecogniseContainer(const AttestRequest& request,
   return recognition;
 }
 
+absl::StatusOr<Duration> ProcessAge(const AttestRequest& request) {
+  uint64_t start_time = request.start_time_ticks;
+  if (start_time == 0) {
+    absl::StatusOr<uint64_t> read = ReadStartTime(request.proc_root, request.pid);
+    if (!read.ok()) {
+      return read.status();
+    }
+    start_time = *read;
+  }
+  return std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(ProcessAgeSeconds(start_time)));
+}
+
 AttestResult NotFoundResult(const AttestRequest& request, Duration grace, std::string unknown,
                             AttestResult result) {
-  absl::StatusOr<uint64_t> start_time = StartTime(request);
-  if (!start_time.ok()) {
+  absl::StatusOr<Duration> process_age = ProcessAge(request);
+  if (!process_age.ok()) {
     return WithOutcome(
         Outcome::kSoftError,
-        Concat(unknown, ", and the process's age is unknown: ", start_time.status().message()),
+        Concat(unknown, ", and the process's age is unknown: ", process_age.status().message()),
         std::move(result));
   }
 
-  auto age = std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double>(ProcessAgeSeconds(*start_time)));
+  Duration age = *process_age;
   std::string ages = Concat("process is ", FormatDuration(age), " old, not_found_grace is ",
                             FormatDuration(grace));
   if (age < grace) {

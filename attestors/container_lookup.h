@@ -33,6 +33,10 @@ struct Recognition {
 Recognition RecogniseContainer(const AttestRequest& request,
                                bool (*applies)(const CgroupInfo& cgroups));
 
+// How long ago the process started, from the request's start time or else
+// PROC_ROOT/PID/stat.
+absl::StatusOr<Duration> ProcessAge(const AttestRequest& request);
+
 // The outcome for a container the daemon does not know (`unknown` says which
 // and where). A daemon may not list a container it is still creating, so a
 // process younger than `grace` is `transient_error`; an older one, or one

@@ -12,14 +12,15 @@ constexpr auto kStopRetryPeriod = std::chrono::milliseconds(10);
 }  // namespace
 
 RequestDeadline::RequestDeadline(httplib::Client& client, Duration timeout)
-    : thread_([this, &client, timeout](std::stop_token stop) { Watch(stop, client, timeout); }) {}
+    : deadline_(std::chrono::steady_clock::now() + timeout),
+      thread_([this, &client, timeout](std::stop_token stop) { Watch(stop, client, timeout); }) {}
 
 bool RequestDeadline::Disarm() {
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();
   }
-  return expired_;
+  return expired_ || std::chrono::steady_clock::now() >= deadline_;
 }
 
 void RequestDeadline::Watch(std::stop_token stop, httplib::Client& client, Duration timeout) {

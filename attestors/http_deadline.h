@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <stop_token>
@@ -25,12 +26,15 @@ class RequestDeadline {
   RequestDeadline(const RequestDeadline&) = delete;
   RequestDeadline& operator=(const RequestDeadline&) = delete;
 
-  // Ends the watch; true when the deadline passed before.
+  // Ends the watch; true when the deadline passed before, whether or not the
+  // watchdog got to stop the client: cpp-httplib's own read timeout, when it
+  // equals the deadline, may end the request first with a plain read error.
   bool Disarm();
 
  private:
   void Watch(std::stop_token stop, httplib::Client& client, Duration timeout);
 
+  const std::chrono::steady_clock::time_point deadline_;
   std::mutex mutex_;
   std::condition_variable_any changed_;
   std::atomic<bool> expired_ = false;

@@ -31,6 +31,7 @@ K8sAttestor::K8sAttestor(const K8sOptions& options, std::string node_name,
                          PodListFetcher::FetchFunction fetch, PodListFetcher::Clock clock)
     : options_(options),
       node_name_(std::move(node_name)),
+      clock_(clock),
       fetcher_(std::move(fetch), options.kubelet_min_interval, options.timeout, std::move(clock)) {}
 
 AttestResult K8sAttestor::Attest(const AttestRequest& request) {
@@ -41,20 +42,39 @@ AttestResult K8sAttestor::Attest(const AttestRequest& request) {
   return Lookup(request, std::move(recognition.result));
 }
 
+// A PodList fetched before the process started cannot list it; rather than
+// fail (and degrade the workload until a retry), wait for a newer one.
+PodListFetcher::Fetched K8sAttestor::FetchFor(const AttestRequest& request,
+                                              const AttestResult& result) {
+  PodListFetcher::Fetched fetched = fetcher_.Get();
+  if (!fetched.pods.ok()) {
+    return fetched;
+  }
+  absl::StatusOr<std::optional<ContainerMatch>> match =
+      FindContainer(**fetched.pods, result.container_id, result.pod_uid);
+  absl::StatusOr<Duration> age = ProcessAge(request);
+  if (!match.ok() || match->has_value() || !age.ok()) {
+    return fetched;
+  }
+  PodListFetcher::TimePoint process_started = clock_() - *age;
+  if (fetched.started >= process_started) {
+    return fetched;
+  }
+  return fetcher_.Get(process_started);
+}
+
 AttestResult K8sAttestor::Lookup(const AttestRequest& request, AttestResult result) {
-  PodListFetcher::Pods pods = fetcher_.Get();
-  if (!pods.ok()) {
-    return WithOutcome(Outcome::kTransientError, Concat(pods.status().message()),
+  PodListFetcher::Fetched fetched = FetchFor(request, result);
+  if (!fetched.pods.ok()) {
+    return WithOutcome(Outcome::kTransientError, Concat(fetched.pods.status().message()),
                        std::move(result));
   }
   absl::StatusOr<std::optional<ContainerMatch>> match =
-      FindContainer(**pods, result.container_id, result.pod_uid);
+      FindContainer(**fetched.pods, result.container_id, result.pod_uid);
   if (!match.ok()) {
     return WithOutcome(Outcome::kSoftError, Concat(match.status().message()), std::move(result));
   }
   if (!match->has_value()) {
-    // TODO: a process that started after the cached PodList was fetched is
-    // not in it yet; waiting for the next fetch would spare it one retry.
     std::string unknown = Concat("the kubelet at ", options_.kubelet_url,
                                  " lists no status for container ", result.container_id);
     return NotFoundResult(request, options_.not_found_grace, std::move(unknown), std::move(result));

@@ -39,7 +39,9 @@ class K8sAttestor : public Attestor {
   Duration timeout() const override { return options_.timeout; }
 
   // Blocking: a /proc read, then for pods' containers a wait on the shared
-  // PodList fetch, bounded by `timeout`. Thread-safe.
+  // PodList fetch, bounded by `timeout` (plus, for a process younger than
+  // the last PodList and not in it, the wait for the next fetch the
+  // `kubelet_min_interval` allows). Thread-safe.
   //
   // `ok`: every `k8s:` selector of SPEC section 2 (see PodSelectors).
   // `not_applicable`: no pod UID in the cgroup paths (unless CRI-O), or no
@@ -54,14 +56,13 @@ class K8sAttestor : public Attestor {
   // container.
   AttestResult Attest(const AttestRequest& request) override;
 
-  // Fetches of `/pods` started so far, for tests.
-  int fetches_started() const { return fetcher_.fetches_started(); }
-
  private:
+  PodListFetcher::Fetched FetchFor(const AttestRequest& request, const AttestResult& result);
   AttestResult Lookup(const AttestRequest& request, AttestResult result);
 
   const K8sOptions options_;
   const std::string node_name_;
+  const PodListFetcher::Clock clock_;
   PodListFetcher fetcher_;
 };
 

@@ -8,6 +8,9 @@
 // - A fetch older than `timeout` is abandoned: its waiters get
 //   DeadlineExceeded, its late result is discarded, and the next caller may
 //   start a new one.
+// - A caller may ask for a list no older than some time point (a process
+//   that started after the last fetch cannot be in it); it then waits for
+//   the next fetch the interval allows.
 #pragma once
 
 #include <chrono>
@@ -27,8 +30,15 @@ namespace reattest::attestors {
 
 class PodListFetcher {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  using TimePoint = std::chrono::steady_clock::time_point;
+  using Clock = std::function<TimePoint()>;
   using Pods = absl::StatusOr<std::shared_ptr<const PodList>>;
+  // A fetch's outcome.
+  struct Fetched {
+    Pods pods;
+    // When the fetch started, on the fetcher's clock.
+    TimePoint started;
+  };
   // Blocking; runs on the fetcher's own thread, one call at a time.
   using FetchFunction = std::function<Pods()>;
 
@@ -41,25 +51,27 @@ class PodListFetcher {
   PodListFetcher(const PodListFetcher&) = delete;
   PodListFetcher& operator=(const PodListFetcher&) = delete;
 
-  // Any thread. Blocks for at most about `timeout`: the result of the fetch
-  // in flight, of the last one if it started less than `min_interval` ago,
-  // or of a new one.
-  Pods Get();
+  // Any thread. The result of a fetch that started at or after
+  // `not_before`: the one in flight, the last one if it started less than
+  // `min_interval` ago, or a new one, which may first wait for the interval
+  // to pass. Blocks for at most about `timeout` plus, with `not_before`,
+  // `min_interval`; a wait that runs out is DeadlineExceeded.
+  Fetched Get(TimePoint not_before = TimePoint::min());
 
   // Fetches started so far, for tests.
   int fetches_started() const;
 
  private:
-  // A fetch's outcome, kept for the callers of the next `min_interval`.
+  // The last fetch's outcome, kept for the callers of the next `min_interval`.
   struct Result {
     uint64_t generation = 0;
-    std::chrono::steady_clock::time_point started;
-    Pods pods;
+    Fetched fetched;
   };
 
-  void StartLocked(std::chrono::steady_clock::time_point now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  Pods AwaitLocked(std::unique_lock<std::mutex>& lock, uint64_t generation)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool InFlightLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void StartLocked(TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Waits for the fetch in flight to end or be abandoned.
+  Fetched AwaitLocked(std::unique_lock<std::mutex>& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Run(std::stop_token stop);
 
   const FetchFunction fetch_;
@@ -72,7 +84,7 @@ class PodListFetcher {
   // Generations count fetches started; `latest_` is the last that ended or
   // was abandoned, and a fetch is in flight while `started_` is ahead of it.
   uint64_t started_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::chrono::steady_clock::time_point in_flight_since_ ABSL_GUARDED_BY(mutex_);
+  TimePoint in_flight_since_ ABSL_GUARDED_BY(mutex_);
   // The generation the fetch thread last took up.
   uint64_t taken_ ABSL_GUARDED_BY(mutex_) = 0;
   std::optional<Result> latest_ ABSL_GUARDED_BY(mutex_);

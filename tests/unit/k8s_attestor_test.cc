@@ -12,6 +12,7 @@
 #include "tests/support/pod_list_json.h"
 #include "tests/support/start_ticks.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace reattest::attestors {
 namespace {
@@ -204,26 +205,34 @@ class Fixture {
   K8sOptions& options() { return options_; }
   int fetches() const { return fetches_; }
 
+  // The attestor is made at the first call, with the options as they are then.
   AttestResult Attest(uint64_t start_time_ticks = NowTicks()) {
-    K8sAttestor attestor(options_, "node-from-env", [this]() -> PodListFetcher::Pods {
-      ++fetches_;
-      if (!answer_.ok()) {
-        return answer_.status();
-      }
-      return std::make_shared<const PodList>(*answer_);
-    });
+    if (!attestor_) {
+      attestor_ =
+          std::make_unique<K8sAttestor>(options_, "node-from-env", [this] { return Fetch(); });
+    }
     AttestRequest request;
     request.pid = kPid;
     request.proc_root = dir_ / "proc";
     request.start_time_ticks = start_time_ticks;
-    return attestor.Attest(request);
+    return attestor_->Attest(request);
   }
 
  private:
+  PodListFetcher::Pods Fetch() {
+    ++fetches_;
+    if (!answer_.ok()) {
+      return answer_.status();
+    }
+    return std::make_shared<const PodList>(*answer_);
+  }
+
   TempDir dir_;
   K8sOptions options_;
   absl::StatusOr<PodList> answer_ = PodList{};
   std::atomic<int> fetches_ = 0;
+  // Last member: its fetch thread calls Fetch() until it is destroyed.
+  std::unique_ptr<K8sAttestor> attestor_;
 };
 
 TEST_CASE("A pod's container attests ok with its k8s selectors", "[k8s-attestor]") {
@@ -286,6 +295,36 @@ TEST_CASE("A container the kubelet does not list is transient, then soft after n
     CHECK(result.outcome == Outcome::kSoftError);
     CHECK(result.pod_uid == kPodUid);
   }
+}
+
+TEST_CASE("A process younger than the cached PodList waits for the next fetch instead of failing",
+          "[k8s-attestor]") {
+  Fixture fixture;
+  fixture.options().kubelet_min_interval = 50ms;
+  fixture.Answer({});
+  // An old process: the cached list is recent enough for it, so no wait.
+  REQUIRE(fixture.Attest(kAtBoot).outcome == Outcome::kSoftError);
+  fixture.Answer({WebPod()});
+  // A process that starts after that fetch, in a later clock tick.
+  uint64_t ticks = NowTicks();
+  REQUIRE(testing::WaitFor([&] { return NowTicks() > ticks; }));
+
+  AttestResult result = fixture.Attest(NowTicks());
+
+  CHECK(result.outcome == Outcome::kOk);
+  CHECK(fixture.fetches() == 2);
+}
+
+TEST_CASE("A process older than the cached PodList and not in it fails without a new fetch",
+          "[k8s-attestor]") {
+  Fixture fixture;
+  fixture.options().kubelet_min_interval = 10s;
+  fixture.Answer({});
+  REQUIRE(fixture.Attest(kAtBoot).outcome == Outcome::kSoftError);
+  fixture.Answer({WebPod()});
+
+  CHECK(fixture.Attest(kAtBoot).outcome == Outcome::kSoftError);
+  CHECK(fixture.fetches() == 1);
 }
 
 TEST_CASE("A container listed in two pods is soft_error", "[k8s-attestor]") {

@@ -82,7 +82,7 @@ TEST_CASE("Concurrent callers share one in-flight fetch", "[pod-list-fetcher]") 
 
   std::vector<std::thread> callers;
   for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] { results[i] = fetcher.Get(); });
+    callers.emplace_back([&, i] { results[i] = fetcher.Get().pods; });
   }
   REQUIRE(kubelet.WaitEntered(1));
   kubelet.Release();
@@ -103,17 +103,17 @@ TEST_CASE("A fetch starts at most once per min interval, failures included", "[p
   PodListFetcher fetcher = kubelet.MakeFetcher(500ms, 10s);
   kubelet.Fail(absl::UnavailableError("HTTP 503"));
 
-  CHECK(fetcher.Get().status().code() == absl::StatusCode::kUnavailable);
+  CHECK(fetcher.Get().pods.status().code() == absl::StatusCode::kUnavailable);
   kubelet.Fail(absl::OkStatus());
   kubelet.Advance(499ms);
   // Within the interval: the cached failure, no new request.
-  CHECK(fetcher.Get().status().code() == absl::StatusCode::kUnavailable);
+  CHECK(fetcher.Get().pods.status().code() == absl::StatusCode::kUnavailable);
   CHECK(kubelet.entered() == 1);
 
   kubelet.Advance(1ms);
-  CHECK(fetcher.Get().ok());
+  CHECK(fetcher.Get().pods.ok());
   CHECK(kubelet.entered() == 2);
-  CHECK(fetcher.Get().ok());
+  CHECK(fetcher.Get().pods.ok());
   CHECK(kubelet.entered() == 2);
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("A fetch older than the timeout is abandoned and its late result dropp
   PodListFetcher fetcher = kubelet.MakeFetcher(0ms, 200ms, /*fake_clock=*/false);
 
   auto start = steady_clock::now();
-  PodListFetcher::Pods first = fetcher.Get();
+  PodListFetcher::Pods first = fetcher.Get().pods;
   auto waited = steady_clock::now() - start;
 
   CHECK(first.status().code() == absl::StatusCode::kDeadlineExceeded);
@@ -132,8 +132,35 @@ TEST_CASE("A fetch older than the timeout is abandoned and its late result dropp
 
   // The next caller starts a new fetch; it runs once the hung one returns.
   kubelet.Release(1);
-  CHECK(fetcher.Get().ok());
+  CHECK(fetcher.Get().pods.ok());
   CHECK(kubelet.entered() == 2);
+}
+
+TEST_CASE("Callers that need a list newer than the last share the next fetch the interval allows",
+          "[pod-list-fetcher]") {
+  constexpr auto kInterval = 100ms;
+  constexpr int kCallers = 10;
+  FakeKubelet kubelet;
+  kubelet.Release(100);  // fetches return at once
+  PodListFetcher fetcher = kubelet.MakeFetcher(kInterval, 10s, /*fake_clock=*/false);
+  PodListFetcher::Fetched first = fetcher.Get();
+  steady_clock::time_point process_started = steady_clock::now();
+
+  std::vector<PodListFetcher::Fetched> results(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] { results[i] = fetcher.Get(process_started); });
+  }
+  for (std::thread& caller : callers) {
+    caller.join();
+  }
+
+  CHECK(kubelet.entered() == 2);
+  for (const PodListFetcher::Fetched& result : results) {
+    CHECK(result.pods.ok());
+    CHECK(result.started >= process_started);
+    CHECK(result.started - first.started >= kInterval);
+  }
 }
 
 }  // namespace
