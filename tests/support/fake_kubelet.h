@@ -6,7 +6,6 @@
 
 #include <httplib.h>
 
-#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -49,8 +48,6 @@ class FakeKubelet {
   int unauthorized() const;
   // The Authorization header of the last request; empty when it had none.
   std::string last_authorization() const;
-  // When each request for /pods arrived, in order.
-  std::vector<std::chrono::steady_clock::time_point> request_times() const;
 
  private:
   enum class Mode { kList, k503, kHang };
@@ -73,7 +70,7 @@ class FakeKubelet {
   std::string last_authorization_;
   bool stopping_ = false;
   int unauthorized_ = 0;
-  std::vector<std::chrono::steady_clock::time_point> request_times_;
+  int requests_ = 0;
 };
 
 }  // namespace reattest::testing
