@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include "absl/status/status.h"
 #include "common/strings.h"
 
@@ -27,6 +30,17 @@ absl::Status OptionalString(object parent, std::string_view key, std::string& ou
     return Malformed(Concat(key, " is not a string"));
   }
   out = text;
+  return absl::OkStatus();
+}
+
+// Each key of `parent` as a string into its target, as OptionalString does.
+absl::Status OptionalStrings(
+    object parent, std::initializer_list<std::pair<std::string_view, std::string*>> keys) {
+  for (const auto& [key, target] : keys) {
+    if (absl::Status status = OptionalString(parent, key, *target); !status.ok()) {
+      return status;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -74,14 +88,10 @@ std::string BareContainerId(std::string_view id) {
 absl::Status ParseContainer(object fields, std::vector<PodContainer>& out) {
   PodContainer container;
   std::string id;
-  absl::Status status = OptionalString(fields, "name", container.name);
-  for (auto [key, target] :
-       {std::pair{"image", &container.image}, std::pair{"imageID", &container.image_id},
-        std::pair{"containerID", &id}}) {
-    if (status.ok()) {
-      status = OptionalString(fields, key, *target);
-    }
-  }
+  absl::Status status = OptionalStrings(fields, {{"name", &container.name},
+                                                 {"image", &container.image},
+                                                 {"imageID", &container.image_id},
+                                                 {"containerID", &id}});
   container.container_id = BareContainerId(id);
   out.push_back(std::move(container));
   return status;
@@ -104,25 +114,15 @@ absl::Status ParseLabels(object metadata, std::map<std::string, std::string>& ou
 
 absl::Status ParseOwner(object fields, std::vector<PodOwner>& out) {
   PodOwner owner;
-  absl::Status status = OptionalString(fields, "kind", owner.kind);
-  if (status.ok()) {
-    status = OptionalString(fields, "name", owner.name);
-  }
-  if (status.ok()) {
-    status = OptionalString(fields, "uid", owner.uid);
-  }
+  absl::Status status =
+      OptionalStrings(fields, {{"kind", &owner.kind}, {"name", &owner.name}, {"uid", &owner.uid}});
   out.push_back(std::move(owner));
   return status;
 }
 
 absl::Status ParseMetadata(object metadata, Pod& pod) {
-  absl::Status status = OptionalString(metadata, "uid", pod.uid);
-  for (auto [key, target] :
-       {std::pair{"name", &pod.name}, std::pair{"namespace", &pod.namespace_name}}) {
-    if (status.ok()) {
-      status = OptionalString(metadata, key, *target);
-    }
-  }
+  absl::Status status = OptionalStrings(
+      metadata, {{"uid", &pod.uid}, {"name", &pod.name}, {"namespace", &pod.namespace_name}});
   if (status.ok()) {
     status = ParseLabels(metadata, pod.labels);
   }
@@ -134,11 +134,8 @@ absl::Status ParseMetadata(object metadata, Pod& pod) {
 }
 
 absl::Status ParseSpec(object spec, Pod& pod) {
-  absl::Status status = OptionalString(spec, "serviceAccountName", pod.service_account);
-  if (status.ok()) {
-    status = OptionalString(spec, "nodeName", pod.node_name);
-  }
-  return status;
+  return OptionalStrings(
+      spec, {{"serviceAccountName", &pod.service_account}, {"nodeName", &pod.node_name}});
 }
 
 absl::Status ParseStatus(object status, Pod& pod) {
