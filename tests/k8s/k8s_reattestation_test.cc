@@ -168,6 +168,24 @@ TEST_CASE("A kubelet answering 503 then 200 is recovered from within one retry d
   CHECK(WaitFor([&] { return node.Series("reattest_recoveries_total") >= 1; }));
 }
 
+TEST_CASE("A kubelet that stops answering is given up on after the timeout, and recovered from",
+          "[k8s]") {
+  K8sNode node;
+  node.kubelet().Hang();
+  auto agent = node.fixture().Start();
+  REQUIRE(agent->ready());
+
+  auto watch = node.WatchFromPod();
+  // Served its unix set once the lookup is abandoned (timeout: 1s).
+  REQUIRE(watch->WaitFor("update 1", milliseconds(5000)));
+  CHECK(watch->output().find(kWeb) == std::string::npos);
+  CHECK(node.Series(kTransient) >= 1);
+
+  node.kubelet().ListPods({node.pod()});
+  REQUIRE(watch->WaitFor("+ " + kWeb, milliseconds(5000)));
+  CHECK(watch->updates() == 2);
+}
+
 TEST_CASE("A wrong kubelet token is a transient error, counted, and retried", "[k8s]") {
   TempDir dir;
   NodeSettings settings;
