@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
@@ -54,8 +55,9 @@ class PodListFetcher {
   // Any thread. The result of a fetch that started at or after
   // `not_before`: the one in flight, the last one if it started less than
   // `min_interval` ago, or a new one, which may first wait for the interval
-  // to pass. Blocks for at most about `timeout` plus, with `not_before`,
-  // `min_interval`; a wait that runs out is DeadlineExceeded.
+  // to pass. Blocks for at most about `timeout`; with `not_before`, for up
+  // to one more `min_interval` and `timeout` (an older fetch in flight, the
+  // interval, then its own). A wait that runs out is DeadlineExceeded.
   Fetched Get(TimePoint not_before = TimePoint::min());
 
   // Fetches started so far, for tests.
