@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "attestors/docker/docker_attestor.h"
+#include "attestors/k8s/k8s_attestor.h"
 #include "attestors/unix/unix_attestor.h"
 #include "common/strings.h"
 
@@ -32,14 +33,19 @@ absl::StatusOr<std::unique_ptr<Attestor>> BuildDocker(const AttestorsOptions& op
   return DockerAttestor::Create(*options.docker);
 }
 
+absl::StatusOr<std::unique_ptr<Attestor>> BuildK8s(const AttestorsOptions& options) {
+  if (!options.k8s.has_value()) {
+    return nullptr;
+  }
+  return K8sAttestor::Create(*options.k8s);
+}
+
 // Table order is the order of BuildAttestors' result: unix, docker, k8s. An
 // attestor joins by adding its factory here, in its place.
-//
-// TODO: k8s has no factory yet, so `attestors.k8s` in a config builds
-// nothing; add {"k8s", BuildK8s} after docker once that attestor exists.
 constexpr Registration kRegistrations[] = {
     {"unix", BuildUnix},
     {"docker", BuildDocker},
+    {"k8s", BuildK8s},
 };
 
 }  // namespace

@@ -31,7 +31,6 @@ using KeyList = std::span<const std::string_view>;
 // is reported in Config::unbuilt_keys only when the file sets it; delete its
 // line here when the feature lands.
 constexpr std::string_view kUnbuiltKeys[] = {
-    "attestors.k8s",
     "identity.local.federated_bundles",
     "identity.local.jwt_ttl",
     "identity.local.jwt_key_ttl",

@@ -1,23 +1,16 @@
 #include "attestors/docker/docker_attestor.h"
 
-#include <chrono>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
-#include "common/process.h"
+#include "attestors/container_lookup.h"
 #include "common/strings.h"
 
 namespace reattest::attestors {
 namespace {
 
 using Runtime = CgroupInfo::Runtime;
-
-AttestResult WithOutcome(Outcome outcome, std::string reason, AttestResult result = {}) {
-  result.outcome = outcome;
-  result.reason = std::move(reason);
-  return result;
-}
 
 SelectorSet Selectors(const ContainerConfig& config) {
   SelectorSet selectors;
@@ -29,23 +22,6 @@ SelectorSet Selectors(const ContainerConfig& config) {
     selectors.insert(Concat("docker:env:", variable));
   }
   return selectors;
-}
-
-// Reads /proc/PID/cgroup and parses it; errors carry the path or the conflict.
-absl::StatusOr<CgroupInfo> ReadCgroups(const AttestRequest& request) {
-  absl::StatusOr<std::string> contents =
-      ReadSmallFile(Concat(request.proc_root, "/", request.pid, "/cgroup"));
-  if (!contents.ok()) {
-    return contents.status();
-  }
-  return ParseCgroups(*contents);
-}
-
-absl::StatusOr<uint64_t> StartTime(const AttestRequest& request) {
-  if (request.start_time_ticks != 0) {
-    return request.start_time_ticks;
-  }
-  return ReadStartTime(request.proc_root, request.pid);
 }
 
 }  // namespace
@@ -67,19 +43,12 @@ absl::StatusOr<std::unique_ptr<DockerAttestor>> DockerAttestor::Create(
 }
 
 AttestResult DockerAttestor::Attest(const AttestRequest& request) {
-  // Unreadable means the process is gone or hidden from us; two containers
-  // mean it cannot be attributed. Neither improves with a retry.
-  absl::StatusOr<CgroupInfo> cgroups = ReadCgroups(request);
-  if (!cgroups.ok()) {
-    return WithOutcome(Outcome::kSoftError, Concat(cgroups.status().message()));
-  }
-  if (!IsDockerContainer(*cgroups)) {
-    return AttestResult{};  // not_applicable
+  Recognition recognition = RecogniseContainer(request, IsDockerContainer);
+  if (!recognition.recognised) {
+    return recognition.result;
   }
 
-  AttestResult result;
-  result.container_id = cgroups->container_id;
-  result.pod_uid = cgroups->pod_uid;
+  AttestResult result = std::move(recognition.result);
   absl::StatusOr<std::optional<ContainerConfig>> config =
       client_.InspectContainer(result.container_id);
   if (!config.ok()) {
@@ -95,29 +64,12 @@ AttestResult DockerAttestor::Attest(const AttestRequest& request) {
   return result;
 }
 
-// Docker may answer 404 for a container it is still creating, so a young
-// process is retried; an old one is a container some other runtime made in a
-// docker-looking cgroup, and retrying it would never end.
+// Docker may answer 404 for a container it is still creating; an old process
+// is one of a container some other runtime made in a docker-looking cgroup.
 AttestResult DockerAttestor::NotFound(const AttestRequest& request, AttestResult result) const {
   std::string unknown =
       Concat("Docker at ", options_.socket_path, " does not know container ", result.container_id);
-  absl::StatusOr<uint64_t> start_time = StartTime(request);
-  if (!start_time.ok()) {
-    return WithOutcome(
-        Outcome::kSoftError,
-        Concat(unknown, ", and the process's age is unknown: ", start_time.status().message()),
-        std::move(result));
-  }
-
-  auto age = std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double>(ProcessAgeSeconds(*start_time)));
-  std::string ages = Concat("process is ", FormatDuration(age), " old, not_found_grace is ",
-                            FormatDuration(options_.not_found_grace));
-  if (age < options_.not_found_grace) {
-    return WithOutcome(Outcome::kTransientError, Concat(unknown, " yet (", ages, ")"),
-                       std::move(result));
-  }
-  return WithOutcome(Outcome::kSoftError, Concat(unknown, " (", ages, ")"), std::move(result));
+  return NotFoundResult(request, options_.not_found_grace, std::move(unknown), std::move(result));
 }
 
 }  // namespace reattest::attestors

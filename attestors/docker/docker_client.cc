@@ -6,17 +6,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <stop_token>
-#include <thread>
 
 #include "absl/status/status.h"
+#include "attestors/http_deadline.h"
 #include "common/strings.h"
 
 namespace reattest::attestors {
@@ -25,45 +20,8 @@ namespace {
 // Docker's Go server rejects a socket path in `Host` with 400, and cpp-httplib
 // sends the socket path there unless told otherwise. Any hostname will do.
 constexpr char kHost[] = "docker";
-// After the deadline the watchdog stops the client again at this period, in
-// case the request had not yet opened its socket the first time.
-constexpr auto kStopRetryPeriod = std::chrono::milliseconds(10);
 // Error bodies are quoted in messages up to this length.
 constexpr size_t kMaxQuotedBody = 200;
-
-// cpp-httplib bounds each connect, read and write by its timeouts, but not the
-// request as a whole: a daemon that trickles its answer could hold a worker
-// forever. This watchdog stops the client once the deadline has passed.
-class Watchdog {
- public:
-  Watchdog(httplib::Client& client, Duration timeout)
-      : thread_([this, &client, timeout](std::stop_token stop) { Watch(stop, client, timeout); }) {}
-
-  // Ends the watch; true when the deadline passed before.
-  bool Disarm() {
-    thread_.request_stop();
-    thread_.join();
-    return expired_;
-  }
-
- private:
-  void Watch(std::stop_token stop, httplib::Client& client, Duration timeout) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    Duration wait = timeout;
-    // wait_for returns early (and the loop ends) only when Disarm() asks.
-    while (!changed_.wait_for(lock, stop, wait, [] { return false; }) && !stop.stop_requested()) {
-      expired_ = true;
-      client.stop();
-      wait = kStopRetryPeriod;
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable_any changed_;
-  std::atomic<bool> expired_ = false;
-  // Last member: the thread starts once everything it uses is constructed.
-  std::jthread thread_;
-};
 
 absl::Status Malformed(std::string_view what) {
   return absl::DataLossError(Concat("malformed container JSON: ", what));
@@ -190,9 +148,9 @@ absl::StatusOr<std::optional<ContainerConfig>> DockerClient::InspectContainer(
   client.set_read_timeout(timeout_);
   client.set_write_timeout(timeout_);
 
-  Watchdog watchdog(client, timeout_);
+  RequestDeadline deadline(client, timeout_);
   httplib::Result result = client.Get(path.c_str(), httplib::Headers{{"Host", kHost}});
-  bool expired = watchdog.Disarm();
+  bool expired = deadline.Disarm();
 
   if (expired || result.error() == httplib::Error::ConnectionTimeout) {
     return absl::DeadlineExceededError(

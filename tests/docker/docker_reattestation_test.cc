@@ -3,7 +3,6 @@
 // what can be attested, and receives its full identity set on the same stream
 // once the daemon is back. Runs the built agent binary and `reattest api
 // watch` inside the container's cgroups.
-#include <httplib.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -13,6 +12,7 @@
 #include "tests/support/cgroups.h"
 #include "tests/support/docker_daemon.h"
 #include "tests/support/ports.h"
+#include "tests/support/scrape.h"
 #include "tests/support/status_check.h"
 #include "tests/support/wait.h"
 #include "tests/support/watch_process.h"
@@ -80,21 +80,10 @@ class DockerNode {
         CgroupProcsFilesOf(container_.pid));
   }
 
-  std::string Scrape() { return Get(metrics_port_, "/metrics"); }
-  std::string DebugWorkloads() { return Get(health_port_, "/debug/workloads"); }
-  double Series(const std::string& series) {
-    std::string scrape = Scrape();
-    size_t at = scrape.find("\n" + series + " ");
-    return at == std::string::npos ? -1 : std::stod(scrape.substr(at + series.size() + 2));
-  }
+  std::string DebugWorkloads() { return GetLoopback(health_port_, "/debug/workloads"); }
+  double Series(const std::string& series) { return ScrapeSeries(metrics_port_, series); }
 
  private:
-  static std::string Get(int port, const std::string& path) {
-    httplib::Client client("127.0.0.1", port);
-    httplib::Result result = client.Get(path.c_str());
-    return result ? result->body : "";
-  }
-
   int metrics_port_ = FreeLoopbackPort();
   int health_port_ = FreeLoopbackPort();
   std::unique_ptr<DockerDaemon> daemon_;

@@ -1,5 +1,9 @@
 #include "tests/support/cgroups.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -53,7 +57,45 @@ std::map<std::string, std::string> CgroupMounts() {
   return mounts;
 }
 
+// A new cpuset cgroup starts with no CPUs and no memory nodes, and refuses
+// processes until it gets its parent's.
+void InheritCpuset(const std::string& dir, const std::string& parent) {
+  for (const char* file : {"/cpuset.cpus", "/cpuset.mems"}) {
+    std::ifstream in(parent + file);
+    std::string value;
+    if (in && std::getline(in, value)) {
+      std::ofstream(dir + file) << value;
+    }
+  }
+}
+
 }  // namespace
+
+HandMadeCgroup::HandMadeCgroup(const std::string& path) {
+  for (const auto& [key, mount] : CgroupMounts()) {
+    std::string dir = mount;
+    for (const std::string& segment : SplitOn(path, '/')) {
+      if (segment.empty()) {
+        continue;
+      }
+      std::string parent = dir;
+      dir += "/" + segment;
+      if (mkdir(dir.c_str(), 0755) == 0) {
+        made_.push_back(dir);
+        InheritCpuset(dir, parent);
+      } else if (errno != EEXIST) {
+        ok_ = false;
+      }
+    }
+    procs_files_.push_back(dir + "/cgroup.procs");
+  }
+}
+
+HandMadeCgroup::~HandMadeCgroup() {
+  for (auto dir = made_.rbegin(); dir != made_.rend(); ++dir) {
+    rmdir(dir->c_str());
+  }
+}
 
 std::vector<std::string> CgroupProcsFilesOf(pid_t pid) {
   std::map<std::string, std::string> mounts = CgroupMounts();

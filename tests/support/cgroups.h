@@ -14,4 +14,27 @@ namespace reattest::testing {
 // each moves the writing process into the same cgroups.
 std::vector<std::string> CgroupProcsFilesOf(pid_t pid);
 
+// A hand-made cgroup at the same `path` (`/kubepods/besteffort/pod<uid>/<id>`)
+// in every mounted hierarchy, cgroup v1 and v2, as a kubelet with the
+// cgroupfs driver makes for a container. Removed leaf first at scope end;
+// processes still inside must have exited by then.
+class HandMadeCgroup {
+ public:
+  explicit HandMadeCgroup(const std::string& path);
+  ~HandMadeCgroup();
+  HandMadeCgroup(const HandMadeCgroup&) = delete;
+  HandMadeCgroup& operator=(const HandMadeCgroup&) = delete;
+
+  // False when some hierarchy refused the cgroup (not root, read-only mount).
+  bool ok() const { return ok_; }
+  // The cgroup.procs file of each hierarchy, for WatchProcess.
+  const std::vector<std::string>& procs_files() const { return procs_files_; }
+
+ private:
+  bool ok_ = true;
+  std::vector<std::string> procs_files_;
+  // Every directory made, parents before children.
+  std::vector<std::string> made_;
+};
+
 }  // namespace reattest::testing

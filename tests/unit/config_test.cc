@@ -435,6 +435,14 @@ TEST_CASE("Unbuilt keys are reported only when the file sets them", "[config]") 
     REQUIRE(result.config.has_value());
     CHECK(result.config->unbuilt_keys == std::vector<std::string>{"identity.local.jwt_ttl", "sds"});
   }
+  SECTION("built attestors are not reported") {
+    ConfigResult result = LoadWithEntries(dir,
+                                          "trust_domain: example.org\n"
+                                          "attestors: {docker: {}, k8s: {kubelet_url: "
+                                          "\"http://127.0.0.1:10255\"}}\n");
+    REQUIRE(result.config.has_value());
+    CHECK(result.config->unbuilt_keys.empty());
+  }
 }
 
 TEST_CASE("A socket_path change needs a restart, a backoff change does not", "[config]") {

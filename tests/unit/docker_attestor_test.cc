@@ -17,12 +17,14 @@
 
 #include "common/process.h"
 #include "common/strings.h"
+#include "tests/support/start_ticks.h"
 #include "tests/support/temp_dir.h"
 
 namespace reattest::attestors {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::NowTicks;
 using testing::TempDir;
 
 const std::string kId = "a33bd47fe111843f9f65dbebfa43a8ad44c6d89471cc4609bd09fd3cca5e5e71";
@@ -40,9 +42,6 @@ const char kInspectBody[] = R"({
     "Labels": {"app": "web", "tier": "front:end"}
   }
 })";
-
-// Clock ticks since boot now: the start time of a process started this instant.
-uint64_t NowTicks() { return static_cast<uint64_t>(SecondsSinceBoot() * sysconf(_SC_CLK_TCK)); }
 
 // A stand-in for the Docker Engine API on a Unix socket, served from its own
 // thread: answers `GET /containers/<id>/json` as told and records what it got.

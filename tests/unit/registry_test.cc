@@ -32,17 +32,39 @@ TEST_CASE("Only the attestors present in the options are built", "[registry]") {
     CHECK((*attestors)[1]->name() == "docker");
     CHECK((*attestors)[1]->work_kind() == WorkKind::kNetwork);
   }
+
+  SECTION("unix, docker and k8s, in that order") {
+    options.k8s = K8sOptions{};
+    options.docker = DockerOptions{};
+    options.unix_attestor = UnixOptions{};
+    absl::StatusOr<std::vector<std::unique_ptr<Attestor>>> attestors = BuildAttestors(options);
+    REQUIRE(attestors.ok());
+    REQUIRE(attestors->size() == 3);
+    CHECK((*attestors)[2]->name() == "k8s");
+    CHECK((*attestors)[2]->work_kind() == WorkKind::kNetwork);
+    CHECK((*attestors)[2]->timeout() == K8sOptions{}.timeout);
+  }
 }
 
 TEST_CASE("Invalid attestor options fail the build with the attestor's name", "[registry]") {
   AttestorsOptions options;
-  options.docker = DockerOptions{};
-  options.docker->timeout = Duration::zero();
+  std::string expected;
+
+  SECTION("docker") {
+    options.docker = DockerOptions{};
+    options.docker->timeout = Duration::zero();
+    expected = "attestors.docker: timeout must be positive";
+  }
+  SECTION("k8s") {
+    options.k8s = K8sOptions{};
+    options.k8s->timeout = Duration::zero();
+    expected = "attestors.k8s: timeout must be positive";
+  }
 
   absl::StatusOr<std::vector<std::unique_ptr<Attestor>>> attestors = BuildAttestors(options);
 
   REQUIRE_FALSE(attestors.ok());
-  CHECK(std::string(attestors.status().message()) == "attestors.docker: timeout must be positive");
+  CHECK(std::string(attestors.status().message()) == expected);
 }
 
 }  // namespace
