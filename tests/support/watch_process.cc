@@ -22,11 +22,14 @@ int Occurrences(const std::string& text, const std::string& needle) {
 }  // namespace
 
 WatchProcess::WatchProcess(const std::string& socket_path,
+                           const std::vector<std::string>& cgroup_procs_files)
+    : WatchProcess({REATTEST_BINARY, "api", "watch", "--socket", socket_path}, cgroup_procs_files) {
+}
+
+WatchProcess::WatchProcess(std::vector<std::string> args,
                            const std::vector<std::string>& cgroup_procs_files) {
   // Everything the child needs is prepared before fork: the test process has
   // gRPC threads, so the child may only make system calls until it execs.
-  std::string binary = REATTEST_BINARY;
-  std::vector<std::string> args = {binary, "api", "watch", "--socket", socket_path};
   std::vector<char*> argv;
   for (std::string& arg : args) {
     argv.push_back(arg.data());

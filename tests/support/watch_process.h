@@ -1,5 +1,6 @@
-// `reattest api watch` in a child process, optionally placed in another
-// process's cgroups first, with its output collected for the test.
+// `reattest api watch` (or another watching client) in a child process,
+// optionally placed in another process's cgroups first, with its output
+// collected for the test.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,8 @@ class WatchProcess {
   // already comes from inside them.
   WatchProcess(const std::string& socket_path,
                const std::vector<std::string>& cgroup_procs_files = {});
+  // Any other watching program: `args` is its argv, the binary's path first.
+  WatchProcess(std::vector<std::string> args, const std::vector<std::string>& cgroup_procs_files);
   ~WatchProcess();
   WatchProcess(const WatchProcess&) = delete;
   WatchProcess& operator=(const WatchProcess&) = delete;
