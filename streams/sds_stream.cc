@@ -29,6 +29,17 @@ void LogNack(const supervisor::ConnectionInfo& caller, const envoy::config::core
              {"error", error.message()}});
 }
 
+// The subscription's names that exist, then, for a wildcard, every
+// resource by ID (each name once).
+ResourceList ResolveSubscribed(const SecretCatalog& catalog, std::vector<std::string> names,
+                               bool wildcard) {
+  if (wildcard) {
+    std::vector<std::string> all = catalog.WildcardNames();
+    names.insert(names.end(), all.begin(), all.end());
+  }
+  return catalog.Resolve(names);
+}
+
 }  // namespace
 
 absl::Status CheckTypeUrl(const std::string& type_url) {
@@ -81,9 +92,8 @@ std::unique_ptr<discovery::DiscoveryResponse> SotwSdsStream::Next(
   if (!subscription_.subscribed()) {
     return nullptr;
   }
-  SecretCatalog catalog = Catalog(identity);
   std::optional<SotwResponse> offer = subscription_.Offer(
-      catalog.Resolve(subscription_.wildcard() ? catalog.WildcardNames() : subscription_.names()));
+      ResolveSubscribed(Catalog(identity), subscription_.names(), subscription_.wildcard()));
   if (!offer) {
     return nullptr;
   }
@@ -117,13 +127,9 @@ std::unique_ptr<discovery::DeltaDiscoveryResponse> DeltaSdsStream::Next(
   if (!subscription_.started()) {
     return nullptr;
   }
-  SecretCatalog catalog = Catalog(identity);
-  std::vector<std::string> names(subscription_.names().begin(), subscription_.names().end());
-  if (subscription_.wildcard()) {
-    std::vector<std::string> all = catalog.WildcardNames();
-    names.insert(names.end(), all.begin(), all.end());
-  }
-  std::optional<DeltaResponse> offer = subscription_.Offer(catalog.Resolve(names));
+  std::optional<DeltaResponse> offer = subscription_.Offer(ResolveSubscribed(
+      Catalog(identity), {subscription_.names().begin(), subscription_.names().end()},
+      subscription_.wildcard()));
   if (!offer) {
     return nullptr;
   }
@@ -165,7 +171,7 @@ void SdsFetch::Deliver(const supervisor::WorkloadIdentity& identity) {
       CatalogFor(context_, identity, NodeDisablesSpiffeValidation(request_.node()));
   std::vector<std::string> names(request_.resource_names().begin(),
                                  request_.resource_names().end());
-  ResourceList resources = catalog.Resolve(names.empty() ? catalog.WildcardNames() : names);
+  ResourceList resources = ResolveSubscribed(catalog, names, IsWildcard(names));
   response_.set_version_info(ContentVersion(resources));
   response_.set_type_url(kSecretTypeUrl);
   response_.set_nonce(NextNonce());

@@ -53,6 +53,10 @@ std::string ContentVersion(const ResourceList& resources) {
 
 std::string ResourceVersion(const std::string& bytes) { return HexDigest(bytes); }
 
+bool IsWildcard(const std::vector<std::string>& names) {
+  return names.empty() || std::find(names.begin(), names.end(), kWildcardName) != names.end();
+}
+
 std::string NextNonce() {
   static std::atomic<uint64_t> next{1};
   return std::to_string(next.fetch_add(1));
@@ -111,7 +115,7 @@ DeltaSubscription::AckKind DeltaSubscription::OnRequest(const DeltaRequest& requ
 
   bool specific = false;
   for (const std::string& name : request.subscribe) {
-    if (name == kWildcard) {
+    if (name == kWildcardName) {
       explicit_wildcard_ = true;
       continue;
     }
@@ -126,7 +130,7 @@ DeltaSubscription::AckKind DeltaSubscription::OnRequest(const DeltaRequest& requ
   }
 
   for (const std::string& name : request.unsubscribe) {
-    if (name == kWildcard) {
+    if (name == kWildcardName) {
       explicit_wildcard_ = false;
       legacy_wildcard_ = false;
       continue;

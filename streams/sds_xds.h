@@ -41,6 +41,11 @@ std::string ResourceVersion(const std::string& bytes);
 // A nonce this process has never handed out before. Thread-safe.
 std::string NextNonce();
 
+// The name that asks for every resource, in both protocols.
+inline constexpr char kWildcardName[] = "*";
+// State-of-the-world names that ask for every resource: none, or `*`.
+bool IsWildcard(const std::vector<std::string>& names);
+
 // --- State of the world ----------------------------------------------------
 
 struct SotwRequest {
@@ -71,8 +76,8 @@ class SotwSubscription {
   RequestKind OnRequest(const SotwRequest& request);
 
   bool subscribed() const { return subscribed_; }
-  // Empty resource_names: every resource the workload has.
-  bool wildcard() const { return names_.empty(); }
+  // Empty resource_names, or `*` among them: every resource the workload has.
+  bool wildcard() const { return IsWildcard(names_); }
   // The names last requested, in request order.
   const std::vector<std::string>& names() const { return names_; }
   // The version of the last response sent ("" before the first).
@@ -128,9 +133,6 @@ class DeltaSubscription {
     kNack,   // the client rejected the latest response: not sent again
     kStale,  // names an older response; its subscription changes still apply
   };
-
-  // The wildcard name of incremental xDS.
-  static constexpr char kWildcard[] = "*";
 
   // Applies the request's subscription changes and says how it relates to
   // the responses sent. Wildcard rules of xDS: a first request that

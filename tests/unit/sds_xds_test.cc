@@ -151,10 +151,12 @@ TEST_CASE("Reordered names are not a change", "[sds][xds]") {
   CHECK(subscription.OnRequest(Ack(*first, {"b", "a"})) == Kind::kAck);
 }
 
-TEST_CASE("Empty resource names are a wildcard subscription", "[sds][xds]") {
+TEST_CASE("Empty resource names, or *, are a wildcard subscription", "[sds][xds]") {
   SotwSubscription subscription;
   subscription.OnRequest(Subscribe({}));
   CHECK(subscription.wildcard());
+  CHECK(IsWildcard({"ROOTCA", "*"}));
+  CHECK_FALSE(IsWildcard({"ROOTCA"}));
 }
 
 // --- Incremental -----------------------------------------------------------
