@@ -20,13 +20,11 @@ google::protobuf::Any Wrap(const std::string& bytes) {
 
 // A NACK is the Envoy's business to fix or report; we log it and do not
 // send the same content again.
-void LogNack(const supervisor::ConnectionInfo& caller, const envoy::config::core::v3::Node& node,
+void LogNack(const supervisor::ConnectionInfo& caller, const std::string& node_id,
              const std::string& rejected, const google::rpc::Status& error) {
-  kLog.Warn("an SDS client rejected a response; not sending that content again",
-            {{"pid", caller.pid},
-             {"node", node.id()},
-             {"rejected", rejected},
-             {"error", error.message()}});
+  kLog.Warn(
+      "an SDS client rejected a response; not sending that content again",
+      {{"pid", caller.pid}, {"node", node_id}, {"rejected", rejected}, {"error", error.message()}});
 }
 
 // The subscription's names that exist, then, for a wildcard, every
@@ -79,7 +77,7 @@ void SotwSdsStream::Take(const discovery::DiscoveryRequest& request) {
                     request.has_error_detail()};
   SotwSubscription::RequestKind kind = subscription_.OnRequest(taken);
   if (kind == SotwSubscription::RequestKind::kNack) {
-    LogNack(caller(), request.node(), Concat("version ", subscription_.sent_version()),
+    LogNack(caller(), node_id(), Concat("version ", subscription_.sent_version()),
             request.error_detail());
   } else if (kind == SotwSubscription::RequestKind::kStale) {
     kLog.Debug("ignoring a request for a stale nonce",
@@ -117,7 +115,7 @@ void DeltaSdsStream::Take(const discovery::DeltaDiscoveryRequest& request) {
       request.response_nonce(),
       request.has_error_detail()};
   if (subscription_.OnRequest(taken) == DeltaSubscription::AckKind::kNack) {
-    LogNack(caller(), request.node(), Concat("nonce ", request.response_nonce()),
+    LogNack(caller(), node_id(), Concat("nonce ", request.response_nonce()),
             request.error_detail());
   }
 }

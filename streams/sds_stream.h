@@ -105,6 +105,7 @@ class SdsBidiStream : public grpc::ServerBidiReactor<Request, Response>,
       }
       // Envoy sends its node on the first request only.
       if (request->has_node()) {
+        node_id_ = request->node().id();
         node_disables_validation_ = NodeDisablesSpiffeValidation(request->node());
       }
       Take(*request);
@@ -140,6 +141,8 @@ class SdsBidiStream : public grpc::ServerBidiReactor<Request, Response>,
   virtual std::unique_ptr<Response> Next(const supervisor::WorkloadIdentity& identity) = 0;
 
   const supervisor::ConnectionInfo& caller() const { return caller_; }
+  // The Envoy's node ID, from its first request; for logs.
+  const std::string& node_id() const { return node_id_; }
   SecretCatalog Catalog(const supervisor::WorkloadIdentity& identity) const {
     return CatalogFor(context_, identity, node_disables_validation_);
   }
@@ -179,6 +182,7 @@ class SdsBidiStream : public grpc::ServerBidiReactor<Request, Response>,
   Request incoming_;  // gRPC threads: the read in progress
 
   // Loop thread only.
+  std::string node_id_;
   bool node_disables_validation_ = false;
   std::optional<supervisor::WorkloadIdentity> identity_;
   std::unique_ptr<Response> in_flight_;
