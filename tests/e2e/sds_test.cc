@@ -1,5 +1,7 @@
 // End to end: Envoy SDS v3 on the agent's socket (SPEC section 4), driven
 // by an Envoy-like client through the built binary.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -61,6 +63,7 @@ class SdsFixture {
   void WriteEntries(const std::string& entries) const {
     fixture_.dir().Write("entries.yaml", entries);
   }
+  AgentProcess& process() { return *agent_; }
 
  private:
   AgentFixture fixture_;
@@ -246,6 +249,23 @@ TEST_CASE("An unsupported type URL ends the stream with InvalidArgument", "[e2e]
   request.set_type_url("type.googleapis.com/envoy.config.cluster.v3.Cluster");
   client.Send(request);
   CHECK(client.Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("SIGTERM ends open SDS streams with Unavailable", "[e2e][sds][shutdown]") {
+  SdsFixture agent(kRootEntries);
+  SotwSdsClient sotw(agent.socket());
+  sotw.Subscribe({"default"});
+  REQUIRE(sotw.Next());
+  DeltaSdsClient delta(agent.socket());
+  delta.Subscribe({"ROOTCA"});
+  REQUIRE(delta.Next());
+
+  agent.process().Signal(SIGTERM);
+  for (grpc::Status status : {sotw.Finish(), delta.Finish()}) {
+    CHECK(status.error_code() == grpc::StatusCode::UNAVAILABLE);
+    CHECK(status.error_message() == "agent shutting down");
+  }
+  CHECK(agent.process().WaitExit() == 0);
 }
 
 // --- DeltaSecrets --------------------------------------------------------------
