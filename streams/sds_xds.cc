@@ -137,9 +137,9 @@ DeltaSubscription::AckKind DeltaSubscription::OnRequest(const DeltaRequest& requ
     }
     names_.erase(name);
     must_send_.erase(name);
-    if (!wildcard()) {
-      client_versions_.erase(name);  // the client dropped it; it is not "removed"
-    }
+    // The client dropped it: it is not "removed". A wildcard that still
+    // covers it sends it again, which xDS allows.
+    client_versions_.erase(name);
   }
 
   if (request.response_nonce.empty()) {

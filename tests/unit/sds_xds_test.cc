@@ -265,6 +265,17 @@ TEST_CASE("Delta: an unsubscribed resource is forgotten, not removed", "[sds][xd
   CHECK_FALSE(subscription.Offer({{"ROOTCA", "bundle"}}));
 }
 
+TEST_CASE("Delta: an alias unsubscribed under a wildcard is not reported removed",
+          "[sds][xds][delta]") {
+  DeltaSubscription subscription;
+  subscription.OnRequest(DeltaSubscribe({"*", "default"}));
+  REQUIRE(subscription.Offer({{"default", "svid"}, {"spiffe://example.org", "bundle"}}));
+
+  subscription.OnRequest(DeltaRequest{.unsubscribe = {"default"}});
+  CHECK(subscription.wildcard());
+  CHECK_FALSE(subscription.Offer({{"spiffe://example.org", "bundle"}}));
+}
+
 TEST_CASE("Delta: a name subscribed again is sent even if unchanged", "[sds][xds][delta]") {
   DeltaSubscription subscription;
   subscription.OnRequest(DeltaSubscribe({"ROOTCA"}));
