@@ -181,7 +181,7 @@ absl::Status Agent::Assemble() {
   listener_ = *std::move(listener);
 
   absl::StatusOr<std::unique_ptr<streams::ApiServer>> server =
-      streams::ApiServer::Start(loop_, *supervisor_, *metrics_);
+      streams::ApiServer::Start(loop_, *supervisor_, *metrics_, config_.sds);
   if (!server.ok()) {
     return server.status();
   }

@@ -6,17 +6,20 @@
 namespace reattest::streams {
 
 ApiServer::ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
-                     metrics::Metrics& metrics)
-    : workload_api_(loop, supervisor, metrics, connections_) {}
+                     metrics::Metrics& metrics, const supervisor::SdsConfig& sds)
+    : workload_api_(loop, supervisor, metrics, connections_),
+      sds_(loop, supervisor, metrics, connections_, sds) {}
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(supervisor::EventLoop& loop,
                                                             supervisor::Supervisor& supervisor,
-                                                            metrics::Metrics& metrics) {
-  std::unique_ptr<ApiServer> api(new ApiServer(loop, supervisor, metrics));
+                                                            metrics::Metrics& metrics,
+                                                            const supervisor::SdsConfig& sds) {
+  std::unique_ptr<ApiServer> api(new ApiServer(loop, supervisor, metrics, sds));
   // grpc.health.v1.Health on the same socket (SPEC section 4).
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.RegisterService(&api->workload_api_);
+  builder.RegisterService(&api->sds_);
   api->server_ = builder.BuildAndStart();
   if (api->server_ == nullptr) {
     return absl::InternalError("gRPC server failed to start");

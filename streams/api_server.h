@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "streams/connection_registry.h"
+#include "streams/sds_service.h"
 #include "streams/workload_api.h"
 #include "supervisor/connection.h"
 
@@ -18,7 +19,8 @@ class ApiServer {
  public:
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(supervisor::EventLoop& loop,
                                                           supervisor::Supervisor& supervisor,
-                                                          metrics::Metrics& metrics);
+                                                          metrics::Metrics& metrics,
+                                                          const supervisor::SdsConfig& sds);
 
   // Loop thread: the Listener accepted a caller. Takes over `fd`. Returns
   // the connection that last had this descriptor number, if it was not
@@ -32,10 +34,11 @@ class ApiServer {
 
  private:
   ApiServer(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
-            metrics::Metrics& metrics);
+            metrics::Metrics& metrics, const supervisor::SdsConfig& sds);
 
   ConnectionRegistry connections_;
   WorkloadApiService workload_api_;
+  SdsService sds_;
   std::unique_ptr<grpc::Server> server_;
 };
 

@@ -34,7 +34,6 @@ constexpr std::string_view kUnbuiltKeys[] = {
     "identity.local.federated_bundles",
     "identity.local.jwt_ttl",
     "identity.local.jwt_key_ttl",
-    "sds",
 };
 
 // The keys of each mapping, as SPEC section 6 lists them.

@@ -298,4 +298,31 @@ std::vector<std::string> UriSans(const X509& cert) {
   return uris;
 }
 
+absl::StatusOr<std::string> CertificatesDerToPem(std::string_view der) {
+  const auto* cursor = reinterpret_cast<const unsigned char*>(der.data());
+  const auto* end = cursor + der.size();
+  std::string pem;
+  while (cursor < end) {
+    X509Ptr cert(d2i_X509(nullptr, &cursor, static_cast<long>(end - cursor)));
+    if (!cert) {
+      return OpenSslError("malformed DER certificate");
+    }
+    absl::StatusOr<std::string> block = CertificatePem(*cert);
+    if (!block.ok()) {
+      return block.status();
+    }
+    pem += *block;
+  }
+  return pem;
+}
+
+absl::StatusOr<std::string> PrivateKeyDerToPem(std::string_view pkcs8_der) {
+  const auto* cursor = reinterpret_cast<const unsigned char*>(pkcs8_der.data());
+  EvpPkeyPtr key(d2i_AutoPrivateKey(nullptr, &cursor, static_cast<long>(pkcs8_der.size())));
+  if (!key) {
+    return OpenSslError("malformed PKCS#8 private key");
+  }
+  return PrivateKeyPem(*key);
+}
+
 }  // namespace reattest::identity

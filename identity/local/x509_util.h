@@ -54,4 +54,10 @@ absl::StatusOr<std::chrono::system_clock::time_point> NotAfter(const X509& cert)
 // The URI entries of the subjectAltName extension, in order.
 std::vector<std::string> UriSans(const X509& cert);
 
+// Concatenated DER certificates (a chain or a bundle) as PEM blocks, in the
+// same order: the form Envoy's SDS wants.
+absl::StatusOr<std::string> CertificatesDerToPem(std::string_view der);
+// A DER PKCS#8 private key as a `PRIVATE KEY` PEM block.
+absl::StatusOr<std::string> PrivateKeyDerToPem(std::string_view pkcs8_der);
+
 }  // namespace reattest::identity

@@ -224,6 +224,28 @@ TEST_CASE(
   CHECK(watch->updates() == 1);
 }
 
+TEST_CASE(
+    "An SDS client in a container gets default and ROOTCA at once while the daemon is down, "
+    "and the docker-derived SVID on the same stream when it returns",
+    "[docker][sds]") {
+  DockerNode node(kHostAndWeb, kFastRetries);
+  auto agent = node.fixture().Start();
+  REQUIRE(agent->ready());
+  TakeDaemonDown(node.daemon(), /*kill=*/true);
+
+  WatchProcess sds({SDS_WATCH_BINARY, node.fixture().socket(), "default", "ROOTCA", kWeb},
+                   CgroupProcsFilesOf(node.container().pid));
+  REQUIRE(sds.WaitFor("update 1", milliseconds(5000)));
+  CHECK(sds.output().find("+ default\n+ ROOTCA\nupdate 1") != std::string::npos);
+  CHECK(WaitFor([&] { return node.Series("reattest_stuck_streams{api=\"sds\"}") == 1; }));
+
+  REQUIRE_OK(node.daemon().Restart());
+  REQUIRE(sds.WaitFor("+ " + kWeb, milliseconds(5000)));
+  CHECK(sds.output().find("+ default\n+ ROOTCA\n+ " + kWeb + "\nupdate 2") != std::string::npos);
+  CHECK(sds.updates() == 2);  // the same stream, one push
+  CHECK(WaitFor([&] { return node.Series("reattest_stuck_streams{api=\"sds\"}") == 0; }));
+}
+
 TEST_CASE("SIGHUP with a shorter schedule re-arms a pending retry", "[docker]") {
   DockerNode node(kHostAndWeb,
                   "reattestation: {initial_backoff: 30s, max_backoff: 30s, jitter: 0, "

@@ -10,6 +10,7 @@
 
 #include "tests/support/agent_fixture.h"
 #include "tests/support/ports.h"
+#include "tests/support/sds_client.h"
 #include "tests/support/wait.h"
 #include "tests/support/workload_client.h"
 
@@ -93,6 +94,23 @@ TEST_CASE("Metrics follow an open stream", "[e2e][metrics]") {
            Series(scrape, "reattest_workloads{state=\"complete\"}") == 1 &&
            Series(scrape, "reattest_pushes_total{api=\"x509_svid\"}") == 1 &&
            Series(scrape, "reattest_attestations_total{attestor=\"unix\",outcome=\"ok\"}") >= 1;
+  }));
+}
+
+TEST_CASE("Metrics count SDS streams and their pushes", "[e2e][metrics][sds]") {
+  Listeners listeners;
+  AgentFixture fixture(kRootEntries, listeners.Config());
+  auto agent = fixture.Start();
+  REQUIRE(agent->ready());
+
+  SotwSdsClient client(fixture.socket());
+  client.Subscribe({"default"});
+  REQUIRE(client.Next());
+  CHECK(WaitFor([&] {
+    std::string scrape = Get(listeners.metrics_port, "/metrics");
+    return Series(scrape, "reattest_streams{api=\"sds\"}") == 1 &&
+           Series(scrape, "reattest_stuck_streams{api=\"sds\"}") == 0 &&
+           Series(scrape, "reattest_pushes_total{api=\"sds\"}") == 1;
   }));
 }
 

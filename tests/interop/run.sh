@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Interop check: an independent Workload API client (pure-JavaScript gRPC)
-# fetches and verifies an SVID from the built agent.
-# Usage: tests/interop/run.sh PATH_TO_REATTEST
+# Interop check: an independent client (pure-JavaScript gRPC) fetches and
+# verifies an SVID from the built agent: the Workload API client by default,
+# or another client script such as sds_envoy.mjs.
+# Usage: tests/interop/run.sh PATH_TO_REATTEST [CLIENT_SCRIPT]
 set -euo pipefail
 reattest=$1
+client=${2:-fetch_x509.mjs}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d /tmp/rt-interop-XXXXXX)
 agent_pid=""
@@ -38,4 +40,4 @@ for _ in $(seq 1 200); do
   [ -S "$dir/api.sock" ] && break
   sleep 0.05
 done
-node "$here/fetch_x509.mjs" "$dir/api.sock" spiffe://example.org/interop
+node "$here/$client" "$dir/api.sock" spiffe://example.org/interop

@@ -1,9 +1,11 @@
 #include "tests/support/x509_check.h"
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -44,7 +46,46 @@ std::string OnlyUriSan(X509* cert) {
   return uris == 1 ? uri : "";
 }
 
+using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
+
+BioPtr ReadBio(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+}
+
+// Every certificate of a PEM text as concatenated DER.
+std::string CertificatesDer(const std::string& pem) {
+  BioPtr bio = ReadBio(pem);
+  std::string der;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    unsigned char* out = nullptr;
+    int size = i2d_X509(cert, &out);
+    der.append(reinterpret_cast<char*>(out), static_cast<size_t>(std::max(size, 0)));
+    OPENSSL_free(out);
+    X509_free(cert);
+  }
+  return der;
+}
+
+std::string PrivateKeyDer(const std::string& pem) {
+  BioPtr bio = ReadBio(pem);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (key == nullptr) {
+    return "";
+  }
+  unsigned char* out = nullptr;
+  int size = i2d_PrivateKey(key.get(), &out);
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(std::max(size, 0)));
+  OPENSSL_free(out);
+  return der;
+}
+
 }  // namespace
+
+SvidCheck CheckPemSvid(const std::string& chain_pem, const std::string& key_pem,
+                       const std::string& bundle_pem) {
+  return CheckSvid(CertificatesDer(chain_pem), PrivateKeyDer(key_pem), CertificatesDer(bundle_pem));
+}
 
 SvidCheck CheckSvid(const std::string& chain_der, const std::string& key_der,
                     const std::string& bundle_der) {

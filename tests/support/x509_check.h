@@ -14,5 +14,8 @@ struct SvidCheck {
 
 SvidCheck CheckSvid(const std::string& chain_der, const std::string& key_der,
                     const std::string& bundle_der);
+// The same for PEM, as SDS carries them.
+SvidCheck CheckPemSvid(const std::string& chain_pem, const std::string& key_pem,
+                       const std::string& bundle_pem);
 
 }  // namespace reattest::testing
