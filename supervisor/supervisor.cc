@@ -254,6 +254,9 @@ void Supervisor::DetachStream(StreamSink* sink) {
   if (workload == nullptr) {
     return;
   }
+  // TODO: this scan makes closing all N streams of one workload O(N^2)
+  // (tens of ms at 10,000 streams, bench/RESULTS.md); keep each sink's
+  // position in its StreamRecord to erase in O(1).
   std::erase(workload->streams, sink);
   if (workload->streams.empty()) {
     ArmIdleDrop(*workload);
