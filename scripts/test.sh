@@ -20,6 +20,9 @@ scripts/build.sh build/release release
 step "release tests"
 (cd build/release && ctest --output-on-failure -j 2 --timeout 300)
 
+step "kubelet storms: /pods requests counted by the k8s tests"
+grep -h "storm: " build/release/Testing/Temporary/LastTest.log
+
 step "ASan+UBSan build"
 scripts/build.sh build/asan asan
 step "ASan+UBSan unit and socket tests"
