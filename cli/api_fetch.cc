@@ -23,14 +23,6 @@ absl::Status WriteFile(const std::string& path, const std::string& contents, mod
   return absl::OkStatus();
 }
 
-std::string JoinPem(const std::vector<CertificateSummary>& certificates) {
-  std::string pem;
-  for (const CertificateSummary& cert : certificates) {
-    pem += cert.pem;
-  }
-  return pem;
-}
-
 // One SVID as files named as SPIRE's `api fetch x509 -write` names them.
 absl::Status WriteSvid(const std::string& dir, size_t index, const X509SVID& svid,
                        const std::vector<CertificateSummary>& chain,

@@ -5,6 +5,7 @@
 
 #include "metrics/metrics.h"
 #include "streams/connection_registry.h"
+#include "streams/held_call.h"
 #include "supervisor/event_loop.h"
 #include "supervisor/supervisor.h"
 #include "workload.grpc.pb.h"
@@ -33,8 +34,16 @@ class WorkloadApiService final : public SpiffeWorkloadAPI::CallbackService {
  private:
   // The caller's connection, or the status to refuse the call with.
   absl::StatusOr<supervisor::ConnectionInfo> Admit(grpc::CallbackServerContext* context) const;
-  // Refuses a unary call: header missing, unknown caller, or not built yet.
-  grpc::ServerUnaryReactor* RefuseUnary(grpc::CallbackServerContext* context);
+  // A push stream of `api`, or a stream already refused.
+  template <typename Response>
+  grpc::ServerWriteReactor<Response>* OpenPush(grpc::CallbackServerContext* context,
+                                               supervisor::Api api,
+                                               void (*render)(const supervisor::WorkloadIdentity&,
+                                                              Response&));
+  // A unary call held until the caller's identity answers it, or refused at
+  // once (header missing, unknown caller, `request_status` not OK).
+  grpc::ServerUnaryReactor* Hold(grpc::CallbackServerContext* context,
+                                 const grpc::Status& request_status, HeldCall::Options options);
 
   supervisor::EventLoop& loop_;
   supervisor::Supervisor& supervisor_;

@@ -32,9 +32,6 @@ using KeyList = std::span<const std::string_view>;
 // line here when the feature lands.
 constexpr std::string_view kUnbuiltKeys[] = {
     "attestors.k8s",
-    "identity.local.federated_bundles",
-    "identity.local.jwt_ttl",
-    "identity.local.jwt_key_ttl",
     "sds",
 };
 

@@ -67,7 +67,7 @@ struct Config {
   identity::LocalOptions local;
   SdsConfig sds;
   // Dotted names of keys the file sets whose feature this release does not
-  // build yet (`metrics`, `identity.local.jwt_ttl`). They are validated but
+  // build yet (`sds`, `attestors.k8s`). They are validated but
   // have no effect; the caller logs them once at warn.
   std::vector<std::string> unbuilt_keys;
 };
