@@ -35,12 +35,8 @@ absl::StatusOr<JwsParts> SplitCompact(std::string_view token) {
   if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) {
     return Invalid("malformed token: expected three dot-separated parts");
   }
-  JwsParts parts{token.substr(0, first), token.substr(first + 1, second - first - 1),
-                 token.substr(second + 1), token.substr(0, second)};
-  if (parts.signature.empty()) {
-    return Invalid("the token is not signed");
-  }
-  return parts;
+  return JwsParts{token.substr(0, first), token.substr(first + 1, second - first - 1),
+                  token.substr(second + 1), token.substr(0, second)};
 }
 
 absl::StatusOr<Json> DecodeObject(std::string_view part, std::string_view what) {
@@ -176,6 +172,9 @@ absl::StatusOr<ValidatedJwtSvid> ValidateJwtSvid(std::string_view token, std::st
   absl::StatusOr<Header> header = ParseHeader(*header_json);
   if (!header.ok()) {
     return header.status();
+  }
+  if (parts->signature.empty()) {
+    return Invalid("the token is not signed");
   }
   absl::StatusOr<Json> claims = DecodeObject(parts->payload, "payload");
   if (!claims.ok()) {
