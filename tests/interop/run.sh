@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Interop check: an independent Workload API client (pure-JavaScript gRPC)
-# fetches and verifies an SVID from the built agent.
+# fetches and verifies an X.509-SVID and a JWT-SVID from the built agent.
 # Usage: tests/interop/run.sh PATH_TO_REATTEST
 set -euo pipefail
 reattest=$1
@@ -39,3 +39,4 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 node "$here/fetch_x509.mjs" "$dir/api.sock" spiffe://example.org/interop
+node "$here/fetch_jwt.mjs" "$dir/api.sock" spiffe://example.org/interop
