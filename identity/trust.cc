@@ -22,6 +22,8 @@ std::vector<const TrustBundle*> FederatedFor(const IdentitySnapshot& snapshot,
     const std::vector<std::string>& ids = snapshot.entries[index].federates_with;
     wanted.insert(ids.begin(), ids.end());
   }
+  // The own trust domain's bundle is the CA's, whatever a file says.
+  wanted.erase("spiffe://" + snapshot.trust_domain);
   std::vector<const TrustBundle*> bundles;
   for (const std::string& id : wanted) {
     auto found = snapshot.federated.find(id);

@@ -38,6 +38,10 @@ absl::StatusOr<std::string> JwtIssuer::Issue(const SpiffeId& id, std::vector<std
   Clock::time_point issued_at = std::chrono::floor<std::chrono::seconds>(now);
   Clock::time_point expiry =
       std::min(issued_at + token_ttl_, keys_->signer_rotate_at() + token_ttl_);
+  if (expiry <= issued_at) {
+    // The signer is long overdue for rotation (a stalled loop): its token would be born expired.
+    return absl::UnavailableError("the JWT signing key is being rotated; try again");
+  }
   absl::StatusOr<std::string> token =
       SignJwtSvid({id, std::move(ordered), issued_at, expiry}, keys_->signer());
   if (!token.ok()) {

@@ -31,7 +31,8 @@ class JwtIssuer {
 
   // A token for `id` and `audience` (non-empty; order and repeats do not
   // change the cache key) with exp = now + token_ttl, cut short so that it
-  // expires before its key leaves the JWKS.
+  // expires before its key leaves the JWKS. Unavailable when that leaves no
+  // lifetime at all (the key's rotation is overdue).
   absl::StatusOr<std::string> Issue(const SpiffeId& id, std::vector<std::string> audience,
                                     std::chrono::system_clock::time_point now) const;
 

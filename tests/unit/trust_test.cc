@@ -68,15 +68,18 @@ TEST_CASE_METHOD(TrustFixture, "A bundle file is read, and a broken one keeps th
 TEST_CASE_METHOD(TrustFixture, "Only entries that federate with a trust domain show its bundle",
                  "[trust]") {
   std::vector<absl::Status> errors;
-  BundleFiles files = ReadBundleFiles(
-      {{"spiffe://partner.org", Write("partner.pem", PartnerPem("ca"))}}, {}, errors);
+  std::string pem = Write("partner.pem", PartnerPem("ca"));
+  // A file claiming to be the own trust domain's bundle is never handed out.
+  BundleFiles files =
+      ReadBundleFiles({{"spiffe://partner.org", pem}, {"spiffe://example.org", pem}}, {}, errors);
   REQUIRE(errors.empty());
   IdentitySnapshot base;
   base.trust_domain = "example.org";
   base.entries = {
       Entry{.spiffe_id = *SpiffeId::Parse("spiffe://example.org/plain")},
       Entry{.spiffe_id = *SpiffeId::Parse("spiffe://example.org/fed"),
-            .federates_with = {"spiffe://partner.org", "spiffe://unknown.org"}},
+            .federates_with = {"spiffe://partner.org", "spiffe://unknown.org",
+                               "spiffe://example.org"}},
   };
   std::shared_ptr<const IdentitySnapshot> snapshot = WithTrust(base, nullptr, files.bundles);
 
@@ -85,6 +88,7 @@ TEST_CASE_METHOD(TrustFixture, "Only entries that federate with a trust domain s
   REQUIRE(seen.size() == 1);
   CHECK(seen[0]->trust_domain_id == "spiffe://partner.org");
   CHECK(JwtTrustFor(*snapshot, {0, 1}).contains("partner.org"));
+  CHECK_FALSE(JwtTrustFor(*snapshot, {0, 1}).contains("unknown.org"));
   CHECK_FALSE(JwtTrustFor(*snapshot, {0}).contains("partner.org"));
 }
 
