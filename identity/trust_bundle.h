@@ -1,5 +1,7 @@
-// Trust bundles of other trust domains (SPEC section 5: `federated_bundles`,
-// PEM files of CA certificates), as the APIs hand them out.
+// Trust bundles of other trust domains (SPEC section 5: `federated_bundles`),
+// as the APIs hand them out. A bundle file is PEM CA certificates, or a
+// SPIFFE bundle (JWKS JSON with `x509-svid` and `jwt-svid` keys), which is
+// how a partner shares its JWT authorities too.
 #pragma once
 
 #include <map>
@@ -28,11 +30,12 @@ struct TrustBundle {
 // By trust domain ID.
 using FederatedBundles = std::map<std::string, std::shared_ptr<const TrustBundle>>;
 
-// Parses the PEM text of `file_name` (used in messages): one or more
-// certificates, each a CA. InvalidArgument naming the file otherwise.
-absl::StatusOr<std::shared_ptr<const TrustBundle>> ParseBundlePem(std::string_view trust_domain_id,
-                                                                  std::string_view pem,
-                                                                  const std::string& file_name);
+// Parses the text of `file_name` (used in messages): a SPIFFE bundle when it
+// starts with `{`, else PEM. Every certificate must be a CA; a SPIFFE
+// bundle's jwt-svid keys need a kid. InvalidArgument naming the file otherwise.
+absl::StatusOr<std::shared_ptr<const TrustBundle>> ParseBundleFile(std::string_view trust_domain_id,
+                                                                   std::string_view text,
+                                                                   const std::string& file_name);
 
 // The federated bundles read from their files, with the texts they were
 // parsed from (by trust domain ID), to tell a changed file from an event.

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,5 +26,10 @@ std::shared_ptr<EVP_PKEY> ShareKey(EvpPkeyPtr key);
 // deterministic bytes (members sorted), so equal sets render equally.
 // Fails for a key that is neither EC (P-256, P-384, P-521) nor RSA.
 absl::StatusOr<std::string> RenderJwks(const std::vector<JwtPublicKey>& keys);
+
+// Parses one public JWK (JSON object text): EC on P-256, P-384 or P-521
+// (`crv`, `x`, `y`) or RSA (`n`, `e`). `kid` is kept as given (may be empty).
+// InvalidArgument naming what is wrong.
+absl::StatusOr<JwtPublicKey> ParseJwk(std::string_view json);
 
 }  // namespace reattest::identity
