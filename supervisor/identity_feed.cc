@@ -90,39 +90,64 @@ absl::StatusOr<std::unique_ptr<IdentityFeed>> IdentityFeed::Create(EventLoop& lo
   }
   std::unique_ptr<IdentityFeed> feed(
       new IdentityFeed(loop, config, metrics, *std::move(ca), std::move(on_snapshot)));
+  if (absl::Status status = feed->LoadTrust(); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = feed->LoadCore(); !status.ok()) {
+    return status;
+  }
+  feed->current_ = identity::WithTrust(*feed->core_, feed->jwt_, feed->bundles_.bundles);
+  feed->WarnUnknownFederations();
+  feed->RecordGauges();
+  return feed;
+}
 
-  absl::StatusOr<std::shared_ptr<const identity::JwtIssuer>> jwt = LoadJwtIssuer(feed->jwt_policy_);
+absl::Status IdentityFeed::LoadTrust() {
+  absl::StatusOr<std::shared_ptr<const identity::JwtIssuer>> jwt = LoadJwtIssuer(jwt_policy_);
   if (!jwt.ok()) {
     return jwt.status();
   }
-  feed->jwt_ = *std::move(jwt);
-
+  jwt_ = *std::move(jwt);
   std::vector<absl::Status> bundle_errors;
-  feed->bundles_ = identity::ReadBundleFiles(feed->bundle_paths_, {}, bundle_errors);
-  if (!bundle_errors.empty()) {
-    return bundle_errors.front();
-  }
+  bundles_ = identity::ReadBundleFiles(bundle_paths_, {}, bundle_errors);
+  return bundle_errors.empty() ? absl::OkStatus() : bundle_errors.front();
+}
 
-  absl::StatusOr<std::string> text = ReadSmallFile(feed->entries_file_);
+absl::Status IdentityFeed::LoadCore() {
+  absl::StatusOr<std::string> text = ReadSmallFile(entries_file_);
   if (!text.ok()) {
     return text.status();
   }
   absl::StatusOr<std::vector<identity::Entry>> entries =
-      identity::ParseEntries(*text, feed->entries_file_, feed->trust_domain_);
+      identity::ParseEntries(*text, entries_file_, trust_domain_);
   if (!entries.ok()) {
     return entries.status();
   }
   absl::StatusOr<std::shared_ptr<const identity::IdentitySnapshot>> snapshot =
-      identity::BuildSnapshot(*feed->ca_, *std::move(entries), nullptr, feed->x509_ttl_,
-                              Clock::now());
+      identity::BuildSnapshot(*ca_, *std::move(entries), nullptr, x509_ttl_, Clock::now());
   if (!snapshot.ok()) {
     return snapshot.status();
   }
-  feed->core_ = *std::move(snapshot);
-  feed->current_ = identity::WithTrust(*feed->core_, feed->jwt_, feed->bundles_.bundles);
-  feed->entries_text_ = *std::move(text);
-  feed->RecordGauges();
-  return feed;
+  core_ = *std::move(snapshot);
+  entries_text_ = *std::move(text);
+  return absl::OkStatus();
+}
+
+// An entry federating with a trust domain that has no bundle file gets
+// nothing for it: most likely a typo or a missing config line.
+void IdentityFeed::WarnUnknownFederations() const {
+  std::set<std::string> unknown;
+  for (const identity::Entry& entry : core_->entries) {
+    for (const std::string& id : entry.federates_with) {
+      if (!bundle_paths_.contains(id)) {
+        unknown.insert(id);
+      }
+    }
+  }
+  for (const std::string& id : unknown) {
+    log_.Warn("entries federate with a trust domain that has no federated_bundles file",
+              {{"trust_domain", id}});
+  }
 }
 
 IdentityFeed::IdentityFeed(EventLoop& loop, const Config& config, metrics::Metrics& metrics,
@@ -277,6 +302,7 @@ void IdentityFeed::ApplyRebuilt(Rebuilt& result) {
       entries_text_ = result.entries_text;
       core_ = *result.core;
       changed = true;
+      WarnUnknownFederations();
       log_.Info("identity snapshot updated",
                 {{"entries", static_cast<int64_t>(core_->entries.size())}});
     } else {

@@ -54,6 +54,10 @@ class IdentityFeed {
   IdentityFeed(EventLoop& loop, const Config& config, metrics::Metrics& metrics,
                std::shared_ptr<const identity::LocalCa> ca, SnapshotHandler on_snapshot);
 
+  // Start-up: the JWT keys and federated bundles, then the entries and SVIDs.
+  absl::Status LoadTrust();
+  absl::Status LoadCore();
+  void WarnUnknownFederations() const;
   static void OnDirectoryEvent(uv_fs_event_t* handle, const char* filename, int events, int status);
   absl::Status Watch(const std::string& directory);
   void ScheduleReload();
