@@ -141,6 +141,9 @@ absl::StatusOr<bool> AdvanceKeys(std::vector<JwtKey>& keys, const JwtKeyPolicy& 
                                  Clock::time_point now) {
   bool changed = false;
   Clock::time_point rotate_at = keys.front().created + policy.key_ttl;
+  // TODO: generate the successor ahead of rotate_at and publish it in the
+  // JWKS before it signs, as the CA rotation plan does, so validators that
+  // cache the JWKS never meet an unknown kid right after a rotation.
   if (now >= rotate_at) {
     absl::StatusOr<JwtKey> fresh = GenerateKey(now);
     if (!fresh.ok()) {
