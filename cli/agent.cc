@@ -367,10 +367,6 @@ int Agent::Run() {
 int RunAgent(const supervisor::Config& config) {
   log::SetLevel(config.log_level);
   log::SetFormat(config.log_format);
-  for (const std::string& key : config.unbuilt_keys) {
-    kLog.Warn("config key is accepted but its feature is not built yet; ignoring it",
-              {{"key", key}});
-  }
   CheckHostPidNamespace(config);
   Agent agent(config);
   return agent.Run();

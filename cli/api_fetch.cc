@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "cli/pem.h"
 #include "cli/x509_client.h"
@@ -23,14 +24,6 @@ absl::Status WriteFile(const std::string& path, const std::string& contents, mod
   return absl::OkStatus();
 }
 
-std::string JoinPem(const std::vector<CertificateSummary>& certificates) {
-  std::string pem;
-  for (const CertificateSummary& cert : certificates) {
-    pem += cert.pem;
-  }
-  return pem;
-}
-
 // One SVID as files named as SPIRE's `api fetch x509 -write` names them.
 absl::Status WriteSvid(const std::string& dir, size_t index, const X509SVID& svid,
                        const std::vector<CertificateSummary>& chain,
@@ -45,6 +38,26 @@ absl::Status WriteSvid(const std::string& dir, size_t index, const X509SVID& svi
         std::tuple{Concat("svid.", index, ".key"), *key, 0600},
         std::tuple{Concat("bundle.", index, ".pem"), JoinPem(bundle), 0644}}) {
     if (absl::Status status = WriteFile(prefix + name, contents, mode); !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// federated_bundle.N.M.pem for SVID N: the federated bundles in trust
+// domain ID order, as SPIRE's CLI numbers them.
+absl::Status WriteFederated(const std::string& dir, size_t index,
+                            const X509SVIDResponse& response) {
+  std::map<std::string, std::string> ordered(response.federated_bundles().begin(),
+                                             response.federated_bundles().end());
+  size_t number = 0;
+  for (const auto& [id, der] : ordered) {
+    absl::StatusOr<std::vector<CertificateSummary>> bundle = ParseDerCertificates(der);
+    if (!bundle.ok()) {
+      return absl::InvalidArgumentError(Concat("agent sent a malformed bundle for ", id));
+    }
+    std::string path = Concat(dir, "/federated_bundle.", index, ".", number++, ".pem");
+    if (absl::Status status = WriteFile(path, JoinPem(*bundle), 0644); !status.ok()) {
       return status;
     }
   }
@@ -90,8 +103,11 @@ int FetchX509(const FetchOptions& options) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   std::printf("Received %d svid after %.3fms\n\n", response.svids_size(), elapsed_ms);
   for (int i = 0; i < response.svids_size(); ++i) {
-    if (absl::Status status = PrintSvid(options, static_cast<size_t>(i), response.svids(i));
-        !status.ok()) {
+    absl::Status status = PrintSvid(options, static_cast<size_t>(i), response.svids(i));
+    if (status.ok() && !options.write_dir.empty()) {
+      status = WriteFederated(options.write_dir, static_cast<size_t>(i), response);
+    }
+    if (!status.ok()) {
       std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
       return 1;
     }

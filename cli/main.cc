@@ -7,10 +7,12 @@
 
 #include "cli/agent.h"
 #include "cli/api_fetch.h"
+#include "cli/api_jwt.h"
 #include "cli/api_watch.h"
 #include "cli/embedded_default.h"
 #include "cli/flags.h"
 #include "cli/health_commands.h"
+#include "common/strings.h"
 #include "identity/entries_file.h"
 #include "supervisor/config.h"
 #include "supervisor/defaults.h"
@@ -22,6 +24,9 @@ constexpr char kUsage[] = R"(usage:
   reattest run [--config FILE]
   reattest config check --config FILE
   reattest api fetch x509 [--socket PATH] [--write DIR] [--timeout 5s]
+  reattest api fetch jwt --audience A[,B] [--spiffe-id ID] [--socket PATH] [--timeout 5s]
+  reattest api fetch bundles [--socket PATH] [--timeout 5s]
+  reattest api validate jwt --audience A --svid TOKEN [--socket PATH] [--timeout 5s]
   reattest api watch [--socket PATH]
   reattest healthcheck [--url http://127.0.0.1:9989]
   reattest debug workloads [--url http://127.0.0.1:9989]
@@ -92,12 +97,34 @@ int ConfigCheck(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The JWT calls need their flags; nullopt (after printing why) when missing.
+std::optional<int> ApiJwt(const Flags& flags, const FetchOptions& options) {
+  using Words = std::vector<std::string>;
+  std::optional<std::string> audience = flags.Get("audience");
+  if (flags.positional() == Words{"fetch", "bundles"}) {
+    return FetchBundles(options);
+  }
+  if (flags.positional() == Words{"fetch", "jwt"} && audience) {
+    std::vector<std::string> names;
+    for (std::string_view name : Split(*audience, ",")) {
+      names.emplace_back(name);
+    }
+    return FetchJwt(options, names, flags.Get("spiffe-id").value_or(""));
+  }
+  std::optional<std::string> svid = flags.Get("svid");
+  if (flags.positional() == Words{"validate", "jwt"} && audience && svid) {
+    return ValidateJwt(options, *audience, *svid);
+  }
+  return std::nullopt;
+}
+
 int Api(const std::vector<std::string>& args) {
-  std::optional<Flags> flags = ParseFlags(args, {"socket", "write", "timeout", "audience"});
+  std::optional<Flags> flags =
+      ParseFlags(args, {"socket", "write", "timeout", "audience", "spiffe-id", "svid"});
   if (flags && flags->positional() == std::vector<std::string>{"watch"}) {
     return WatchX509(flags->Get("socket").value_or(supervisor::ClientSocketPath()));
   }
-  if (!flags || flags->positional() != std::vector<std::string>{"fetch", "x509"}) {
+  if (!flags) {
     return Usage();
   }
   FetchOptions options;
@@ -111,7 +138,11 @@ int Api(const std::vector<std::string>& args) {
     }
     options.timeout = *parsed;
   }
-  return FetchX509(options);
+  if (flags->positional() == std::vector<std::string>{"fetch", "x509"}) {
+    return FetchX509(options);
+  }
+  std::optional<int> status = ApiJwt(*flags, options);
+  return status ? *status : Usage();
 }
 
 int HealthCommand(const std::vector<std::string>& args, bool debug) {

@@ -58,4 +58,12 @@ absl::StatusOr<std::string> PrivateKeyPem(std::string_view pkcs8_der) {
   return Drain(bio.get());
 }
 
+std::string JoinPem(const std::vector<CertificateSummary>& certificates) {
+  std::string pem;
+  for (const CertificateSummary& cert : certificates) {
+    pem += cert.pem;
+  }
+  return pem;
+}
+
 }  // namespace reattest::cli

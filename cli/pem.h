@@ -17,6 +17,8 @@ struct CertificateSummary {
 
 // Splits concatenated DER certificates (a chain or a bundle).
 absl::StatusOr<std::vector<CertificateSummary>> ParseDerCertificates(std::string_view der);
+// The PEM blocks of `certificates`, concatenated.
+std::string JoinPem(const std::vector<CertificateSummary>& certificates);
 // PKCS#8 DER to a `PRIVATE KEY` PEM block.
 absl::StatusOr<std::string> PrivateKeyPem(std::string_view pkcs8_der);
 

@@ -14,9 +14,12 @@
 #include "common/selector.h"
 #include "identity/entry.h"
 #include "identity/local/local_ca.h"
+#include "identity/trust_bundle.h"
 #include "identity/x509_svid.h"
 
 namespace reattest::identity {
+
+class JwtIssuer;
 
 struct IdentitySnapshot {
   // A bare name: `example.org`.
@@ -32,6 +35,10 @@ struct IdentitySnapshot {
   Duration default_x509_ttl{};
   // The earliest rotate_at of `svids`; time_point::max() when there are none.
   std::chrono::system_clock::time_point next_rotation;
+  // The JWT authority and the bundles of other trust domains; attached by
+  // WithTrust() (identity/trust.h). The JWT authority may be null.
+  std::shared_ptr<const JwtIssuer> jwt;
+  FederatedBundles federated;
 };
 
 // Builds the snapshot for `entries`, minting an SVID per entry. An SVID of

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls_spiffe_validator_config.pb.h"
 #include "identity/local/x509_util.h"
+#include "identity/trust.h"
 #include "streams/serialize.h"
 
 namespace reattest::streams {
@@ -91,9 +92,13 @@ std::vector<SecretCatalog::Bundle> SecretCatalog::VisibleBundles() const {
   if (!snapshot.bundle_der.empty()) {
     bundles.push_back({std::string(kSpiffeScheme) + snapshot.trust_domain, snapshot.bundle_der});
   }
-  // TODO: federated bundles (the entries' federates_with) belong here, after
-  // the own one and sorted by trust domain ID, once the identity snapshot
-  // carries them; the local source does not load them yet.
+  // Then the trust domains its entries federate with, by trust domain ID.
+  for (const identity::TrustBundle* federated :
+       identity::FederatedFor(snapshot, identity_.matched)) {
+    if (!federated->x509_der.empty()) {
+      bundles.push_back({federated->trust_domain_id, federated->x509_der});
+    }
+  }
   return bundles;
 }
 

@@ -1,25 +1,14 @@
 #include "streams/workload_api.h"
 
 #include "streams/grpc_status.h"
+#include "streams/held_call.h"
+#include "streams/jwt_answers.h"
 #include "streams/push_stream.h"
-#include "streams/x509_render.h"
 
 namespace reattest::streams {
 namespace {
 
 constexpr char kSecurityHeader[] = "workload.spiffe.io";
-
-grpc::Status NotBuiltYet() {
-  // TODO: JWT-SVIDs and bundle streams arrive with the JWT and federation issue.
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "not implemented in this release");
-}
-
-// Admits the call, or returns a reactor that has already refused it.
-template <typename Response>
-grpc::ServerWriteReactor<Response>* RefuseOrNotBuilt(
-    const absl::StatusOr<supervisor::ConnectionInfo>& caller) {
-  return new RejectedStream<Response>(caller.ok() ? NotBuiltYet() : ToGrpcStatus(caller.status()));
-}
 
 }  // namespace
 
@@ -38,45 +27,80 @@ absl::StatusOr<supervisor::ConnectionInfo> WorkloadApiService::Admit(
   return *caller;
 }
 
-grpc::ServerUnaryReactor* WorkloadApiService::RefuseUnary(grpc::CallbackServerContext* context) {
-  absl::StatusOr<supervisor::ConnectionInfo> caller = Admit(context);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(caller.ok() ? NotBuiltYet() : ToGrpcStatus(caller.status()));
-  return reactor;
-}
-
-grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApiService::FetchX509SVID(
-    grpc::CallbackServerContext* context, const X509SVIDRequest* request) {
+template <typename Response>
+grpc::ServerWriteReactor<Response>* WorkloadApiService::OpenPush(
+    grpc::CallbackServerContext* context, supervisor::Api api,
+    std::shared_ptr<RenderCache<Response>> cache) {
   absl::StatusOr<supervisor::ConnectionInfo> caller = Admit(context);
   if (!caller.ok()) {
-    return new RejectedStream<X509SVIDResponse>(ToGrpcStatus(caller.status()));
+    return new RejectedStream<Response>(ToGrpcStatus(caller.status()));
   }
-  auto* stream = new PushStream<X509SVIDResponse>(loop_, supervisor_, metrics_,
-                                                  supervisor::Api::kX509Svid, x509_svids_);
+  auto* stream = new PushStream<Response>(loop_, supervisor_, metrics_, api, std::move(cache));
   stream->Open(*caller);
   return stream;
 }
 
-grpc::ServerWriteReactor<X509BundlesResponse>* WorkloadApiService::FetchX509Bundles(
-    grpc::CallbackServerContext* context, const X509BundlesRequest* request) {
-  return RefuseOrNotBuilt<X509BundlesResponse>(Admit(context));
+grpc::ServerUnaryReactor* WorkloadApiService::Hold(grpc::CallbackServerContext* context,
+                                                   const grpc::Status& request_status,
+                                                   HeldCall::Options options) {
+  absl::StatusOr<supervisor::ConnectionInfo> caller = Admit(context);
+  if (!caller.ok() || !request_status.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(caller.ok() ? request_status : ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  auto* call = new HeldCall(loop_, supervisor_, std::move(options));
+  call->Open(*caller);
+  return call;
 }
 
-grpc::ServerUnaryReactor* WorkloadApiService::FetchJWTSVID(grpc::CallbackServerContext* context,
-                                                           const JWTSVIDRequest* request,
-                                                           JWTSVIDResponse* response) {
-  return RefuseUnary(context);
+grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApiService::FetchX509SVID(
+    grpc::CallbackServerContext* context, const X509SVIDRequest* request) {
+  return OpenPush(context, supervisor::Api::kX509Svid, x509_svids_);
+}
+
+grpc::ServerWriteReactor<X509BundlesResponse>* WorkloadApiService::FetchX509Bundles(
+    grpc::CallbackServerContext* context, const X509BundlesRequest* request) {
+  return OpenPush(context, supervisor::Api::kX509Bundles, x509_bundles_);
 }
 
 grpc::ServerWriteReactor<JWTBundlesResponse>* WorkloadApiService::FetchJWTBundles(
     grpc::CallbackServerContext* context, const JWTBundlesRequest* request) {
-  return RefuseOrNotBuilt<JWTBundlesResponse>(Admit(context));
+  return OpenPush(context, supervisor::Api::kJwtBundles, jwt_bundles_);
 }
 
+// The request and response outlive the call's answer: gRPC frees them after
+// Finish(), which comes after the answer.
+grpc::ServerUnaryReactor* WorkloadApiService::FetchJWTSVID(grpc::CallbackServerContext* context,
+                                                           const JWTSVIDRequest* request,
+                                                           JWTSVIDResponse* response) {
+  HeldCall::Options options{.api = supervisor::Api::kJwtSvid,
+                            .answer =
+                                [request, response](const supervisor::WorkloadIdentity& identity) {
+                                  return AnswerJwtSvid(identity, *request, *response);
+                                },
+                            .serves_without_identity = false,
+                            .satisfied =
+                                [request](const supervisor::WorkloadIdentity& identity) {
+                                  return HasRequestedIdentity(identity, *request);
+                                }};
+  return Hold(context, CheckJwtSvidRequest(*request), std::move(options));
+}
+
+// A caller without an identity may still validate against its own trust
+// domain: the call waits only for the first attestation, to learn which
+// bundles the caller federates with.
 grpc::ServerUnaryReactor* WorkloadApiService::ValidateJWTSVID(grpc::CallbackServerContext* context,
                                                               const ValidateJWTSVIDRequest* request,
                                                               ValidateJWTSVIDResponse* response) {
-  return RefuseUnary(context);
+  HeldCall::Options options{.api = supervisor::Api::kValidateJwtSvid,
+                            .answer =
+                                [request, response](const supervisor::WorkloadIdentity& identity) {
+                                  return AnswerValidate(identity, *request, *response);
+                                },
+                            .serves_without_identity = true,
+                            .satisfied = nullptr};
+  return Hold(context, CheckValidateRequest(*request), std::move(options));
 }
 
 }  // namespace reattest::streams

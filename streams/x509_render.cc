@@ -1,5 +1,7 @@
 #include "streams/x509_render.h"
 
+#include "streams/bundle_render.h"
+
 namespace reattest::streams {
 
 void RenderX509Svids(const supervisor::WorkloadIdentity& identity, X509SVIDResponse& response) {
@@ -16,8 +18,7 @@ void RenderX509Svids(const supervisor::WorkloadIdentity& identity, X509SVIDRespo
     out->set_bundle(snapshot.bundle_der);
     out->set_hint(svid.hint);
   }
-  // TODO: federated_bundles from entries' federates_with arrive with the
-  // federation issue; no federated bundles are loaded yet.
+  RenderFederatedX509(identity, *response.mutable_federated_bundles());
 }
 
 }  // namespace reattest::streams

@@ -27,15 +27,6 @@ namespace {
 
 using KeyList = std::span<const std::string_view>;
 
-// Keys the file may set whose feature this release does not build yet. A key
-// is reported in Config::unbuilt_keys only when the file sets it; delete its
-// line here when the feature lands.
-constexpr std::string_view kUnbuiltKeys[] = {
-    "identity.local.federated_bundles",
-    "identity.local.jwt_ttl",
-    "identity.local.jwt_key_ttl",
-};
-
 // The keys of each mapping, as SPEC section 6 lists them.
 constexpr std::string_view kTopKeys[] = {
     "trust_domain", "socket_path", "socket_mode", "data_dir",      "proc_root", "log", "metrics",
@@ -205,8 +196,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text;
 }
 
-// What one load collects: the errors with their lines, and the dotted keys
-// the file sets (for unbuilt_keys).
+// What one load collects: the errors with their lines.
 class Parser {
  public:
   Parser(std::string file_name, std::filesystem::path dir)
@@ -220,8 +210,6 @@ class Parser {
                          key.empty() ? Concat(where, message) : Concat(where, key, ": ", message));
   }
 
-  void MarkSet(std::string key) { set_keys_.insert(std::move(key)); }
-
   // Relative paths are relative to the config file, not to the working directory.
   std::string Resolve(std::string_view path) const {
     std::filesystem::path resolved(path);
@@ -232,7 +220,6 @@ class Parser {
   ConfigResult Finish(Config config) {
     ConfigResult result;
     if (errors_.empty()) {
-      config.unbuilt_keys = UnbuiltKeys();
       result.config = std::move(config);
       return result;
     }
@@ -246,20 +233,9 @@ class Parser {
   }
 
  private:
-  std::vector<std::string> UnbuiltKeys() const {
-    std::vector<std::string> keys;
-    for (std::string_view key : kUnbuiltKeys) {
-      if (set_keys_.contains(key)) {
-        keys.emplace_back(key);
-      }
-    }
-    return keys;
-  }
-
   std::string file_name_;
   std::filesystem::path dir_;
   std::vector<std::pair<int, std::string>> errors_;
-  std::set<std::string, std::less<>> set_keys_;
 };
 
 // One mapping of the file, such as `reattestation`, with typed getters. A
@@ -394,9 +370,6 @@ class Section {
       } else if (Has(entry.key)) {
         ErrorAt(entry.mark, entry.key, "duplicate key");
       } else {
-        if (!free_) {
-          parser_.MarkSet(Dotted(entry.key));
-        }
         entries_.push_back(std::move(entry));
       }
     }

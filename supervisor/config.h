@@ -66,10 +66,6 @@ struct Config {
   std::string identity_source = "local";
   identity::LocalOptions local;
   SdsConfig sds;
-  // Dotted names of keys the file sets whose feature this release does not
-  // build yet (`metrics`, `identity.local.jwt_ttl`). They are validated but
-  // have no effect; the caller logs them once at warn.
-  std::vector<std::string> unbuilt_keys;
 };
 
 // Exactly one of the two is set: `config` when the file is valid, else one

@@ -11,8 +11,9 @@
 
 namespace reattest::supervisor {
 
-// The API a stream serves; also the `api` label of stream metrics.
-enum class Api { kX509Svid, kX509Bundles, kJwtBundles, kSds };
+// The API a stream serves; also the `api` label of stream metrics. The two
+// unary JWT calls are held like streams but have no metrics label.
+enum class Api { kX509Svid, kX509Bundles, kJwtBundles, kSds, kJwtSvid, kValidateJwtSvid };
 
 std::string_view ApiName(Api api);
 
@@ -36,6 +37,11 @@ class StreamSink {
   // Whether the stream may be answered without an identity (SDS bundles);
   // Workload API streams wait for one instead (SPEC section 4).
   virtual bool serves_without_identity() const { return false; }
+  // Whether `identity` is what the sink waits for: any identity, except for
+  // a FetchJWTSVID that names one (SPEC section 4).
+  virtual bool satisfied_by(const WorkloadIdentity& identity) const {
+    return identity.has_identity();
+  }
 
   // The workload's identity changed, or this is the first one. The sink
   // renders its message and sends it unless identical to the last one sent.

@@ -66,6 +66,10 @@ std::string_view ApiName(Api api) {
       return "jwt_bundles";
     case Api::kSds:
       return "sds";
+    case Api::kJwtSvid:
+      return "jwt_svid";
+    case Api::kValidateJwtSvid:
+      return "validate_jwt_svid";
   }
   return "unknown";
 }
@@ -577,7 +581,7 @@ void Supervisor::Refresh(Workload& workload, bool force) {
 // The waiting rule of SPEC section 4 for one stream.
 void Supervisor::Serve(Workload& workload, StreamSink* sink, StreamRecord& record) {
   bool attested_once = workload.state != WorkloadState::kAttesting;
-  if (workload.identity.has_identity() || (sink->serves_without_identity() && attested_once)) {
+  if (sink->satisfied_by(workload.identity) || (sink->serves_without_identity() && attested_once)) {
     record.hold.reset();
     record.delivered = record.delivered || workload.identity.has_identity();
     sink->Deliver(workload.identity);

@@ -19,7 +19,8 @@ struct LocalOptions {
   // Both set, or neither (then the CA lives in data_dir).
   std::optional<std::string> ca_cert;
   std::optional<std::string> ca_key;
-  // Trust domain ID (`spiffe://partner.org`) to a PEM bundle file.
+  // Trust domain ID (`spiffe://partner.org`) to a bundle file: PEM CA
+  // certificates or a SPIFFE bundle (JWKS JSON).
   std::map<std::string, std::string> federated_bundles;
 };
 

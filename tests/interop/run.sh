@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Interop check: an independent client (pure-JavaScript gRPC) fetches and
-# verifies an SVID from the built agent: the Workload API client by default,
-# or another client script such as sds_envoy.mjs.
+# Interop check: independent clients (pure-JavaScript gRPC) fetch and verify
+# identities from the built agent: by default the Workload API clients (an
+# X.509-SVID, then a JWT-SVID), or one other client script such as
+# sds_envoy.mjs.
 # Usage: tests/interop/run.sh PATH_TO_REATTEST [CLIENT_SCRIPT]
 set -euo pipefail
 reattest=$1
-client=${2:-fetch_x509.mjs}
+if [ $# -ge 2 ]; then
+  clients=("$2")
+else
+  clients=(fetch_x509.mjs fetch_jwt.mjs)
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d /tmp/rt-interop-XXXXXX)
 agent_pid=""
@@ -40,4 +45,6 @@ for _ in $(seq 1 200); do
   [ -S "$dir/api.sock" ] && break
   sleep 0.05
 done
-node "$here/$client" "$dir/api.sock" spiffe://example.org/interop
+for client in "${clients[@]}"; do
+  node "$here/$client" "$dir/api.sock" spiffe://example.org/interop
+done

@@ -6,12 +6,13 @@ AgentFixture::AgentFixture(const std::string& entries_yaml, const std::string& e
     : socket_(dir_ / "api.sock") {
   dir_.Write("entries.yaml", entries_yaml);
   bool sets_attestors = extra_config.find("attestors:") != std::string::npos;
+  bool sets_identity = extra_config.find("identity:") != std::string::npos;
   std::string config = "trust_domain: example.org\n";
   config += "socket_path: " + socket_ + "\n";
   config += "data_dir: data\n";
   config += "log: {level: debug, format: text}\n";
   config += sets_attestors ? "" : "attestors: {unix: {}}\n";
-  config += "identity: {local: {entries_file: entries.yaml}}\n";
+  config += sets_identity ? "" : "identity: {local: {entries_file: entries.yaml}}\n";
   config_ = dir_.Write("config.yaml", config + extra_config);
 }
 

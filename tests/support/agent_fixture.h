@@ -15,7 +15,8 @@ class AgentFixture {
  public:
   // `entries_yaml` is the entries file; `extra_config` is appended to the
   // config file (top-level keys). Unless `extra_config` sets `attestors`,
-  // the unix attestor is enabled.
+  // the unix attestor is enabled; unless it sets `identity`, the local source
+  // reads entries.yaml with its defaults.
   explicit AgentFixture(const std::string& entries_yaml, const std::string& extra_config = "");
 
   std::unique_ptr<AgentProcess> Start(const std::map<std::string, std::string>& env = {}) const;

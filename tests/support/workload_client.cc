@@ -1,6 +1,36 @@
 #include "tests/support/workload_client.h"
 
 namespace reattest::testing {
+namespace {
+
+constexpr auto kUnaryDeadline = std::chrono::seconds(10);
+
+std::unique_ptr<grpc::ClientReader<X509SVIDResponse>> Open(SpiffeWorkloadAPI::Stub& stub,
+                                                           grpc::ClientContext& context,
+                                                           X509SVIDResponse*) {
+  return stub.FetchX509SVID(&context, X509SVIDRequest());
+}
+
+std::unique_ptr<grpc::ClientReader<X509BundlesResponse>> Open(SpiffeWorkloadAPI::Stub& stub,
+                                                              grpc::ClientContext& context,
+                                                              X509BundlesResponse*) {
+  return stub.FetchX509Bundles(&context, X509BundlesRequest());
+}
+
+std::unique_ptr<grpc::ClientReader<JWTBundlesResponse>> Open(SpiffeWorkloadAPI::Stub& stub,
+                                                             grpc::ClientContext& context,
+                                                             JWTBundlesResponse*) {
+  return stub.FetchJWTBundles(&context, JWTBundlesRequest());
+}
+
+void PrepareUnary(grpc::ClientContext& context, bool with_header) {
+  if (with_header) {
+    context.AddMetadata("workload.spiffe.io", "true");
+  }
+  context.set_deadline(std::chrono::system_clock::now() + kUnaryDeadline);
+}
+
+}  // namespace
 
 std::shared_ptr<grpc::Channel> UnixChannel(const std::string& socket_path) {
   grpc::ChannelArguments args;
@@ -8,25 +38,29 @@ std::shared_ptr<grpc::Channel> UnixChannel(const std::string& socket_path) {
   return grpc::CreateCustomChannel("unix:" + socket_path, grpc::InsecureChannelCredentials(), args);
 }
 
-X509Stream::X509Stream(const std::string& socket_path, bool with_header)
-    : X509Stream(UnixChannel(socket_path), with_header) {}
+template <typename Response>
+WorkloadStream<Response>::WorkloadStream(const std::string& socket_path, bool with_header)
+    : WorkloadStream(UnixChannel(socket_path), with_header) {}
 
-X509Stream::X509Stream(std::shared_ptr<grpc::Channel> channel, bool with_header)
+template <typename Response>
+WorkloadStream<Response>::WorkloadStream(std::shared_ptr<grpc::Channel> channel, bool with_header)
     : stub_(SpiffeWorkloadAPI::NewStub(channel)) {
   if (with_header) {
     context_.AddMetadata("workload.spiffe.io", "true");
   }
-  reader_ = stub_->FetchX509SVID(&context_, X509SVIDRequest());
+  reader_ = Open(*stub_, context_, static_cast<Response*>(nullptr));
   reader_thread_ = std::thread([this] { ReadAll(); });
 }
 
-X509Stream::~X509Stream() {
+template <typename Response>
+WorkloadStream<Response>::~WorkloadStream() {
   context_.TryCancel();
   reader_thread_.join();
 }
 
-void X509Stream::ReadAll() {
-  X509SVIDResponse message;
+template <typename Response>
+void WorkloadStream<Response>::ReadAll() {
+  Response message;
   while (reader_->Read(&message)) {
     std::lock_guard<std::mutex> lock(mutex_);
     messages_.push_back(message);
@@ -38,18 +72,20 @@ void X509Stream::ReadAll() {
   changed_.notify_all();
 }
 
-std::optional<X509SVIDResponse> X509Stream::Next(std::chrono::milliseconds timeout) {
+template <typename Response>
+std::optional<Response> WorkloadStream<Response>::Next(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_for(lock, timeout, [this] { return !messages_.empty() || status_.has_value(); });
   if (messages_.empty()) {
     return std::nullopt;
   }
-  X509SVIDResponse message = std::move(messages_.front());
+  Response message = std::move(messages_.front());
   messages_.pop_front();
   return message;
 }
 
-grpc::Status X509Stream::Finish(std::chrono::milliseconds timeout) {
+template <typename Response>
+grpc::Status WorkloadStream<Response>::Finish(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!changed_.wait_for(lock, timeout, [this] { return status_.has_value(); })) {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "test: stream did not end in time");
@@ -57,9 +93,29 @@ grpc::Status X509Stream::Finish(std::chrono::milliseconds timeout) {
   return *status_;
 }
 
-bool X509Stream::ended() {
+template <typename Response>
+bool WorkloadStream<Response>::ended() {
   std::lock_guard<std::mutex> lock(mutex_);
   return status_.has_value();
+}
+
+template class WorkloadStream<X509SVIDResponse>;
+template class WorkloadStream<X509BundlesResponse>;
+template class WorkloadStream<JWTBundlesResponse>;
+
+grpc::Status FetchJwtSvid(std::shared_ptr<grpc::Channel> channel, const JWTSVIDRequest& request,
+                          JWTSVIDResponse& response, bool with_header) {
+  grpc::ClientContext context;
+  PrepareUnary(context, with_header);
+  return SpiffeWorkloadAPI::NewStub(channel)->FetchJWTSVID(&context, request, &response);
+}
+
+grpc::Status ValidateJwtSvid(std::shared_ptr<grpc::Channel> channel,
+                             const ValidateJWTSVIDRequest& request,
+                             ValidateJWTSVIDResponse& response, bool with_header) {
+  grpc::ClientContext context;
+  PrepareUnary(context, with_header);
+  return SpiffeWorkloadAPI::NewStub(channel)->ValidateJWTSVID(&context, request, &response);
 }
 
 }  // namespace reattest::testing

@@ -419,32 +419,6 @@ TEST_CASE("An unreadable config file is reported without a line", "[config]") {
   CHECK(result.errors[0] == dir.path() + "/absent.yaml: cannot read: No such file or directory");
 }
 
-TEST_CASE("Unbuilt keys are reported only when the file sets them", "[config]") {
-  TempDir dir;
-  SECTION("not set") {
-    ConfigResult result = LoadWithEntries(dir, "trust_domain: example.org\n");
-    REQUIRE(result.config.has_value());
-    CHECK(result.config->unbuilt_keys.empty());
-  }
-  SECTION("set") {
-    ConfigResult result = LoadWithEntries(dir,
-                                          "trust_domain: example.org\n"
-                                          "sds: {default_svid_name: svid}\n"
-                                          "identity:\n"
-                                          "  local: {x509_ttl: 2h, jwt_ttl: 1m}\n");
-    REQUIRE(result.config.has_value());
-    CHECK(result.config->unbuilt_keys == std::vector<std::string>{"identity.local.jwt_ttl"});
-  }
-  SECTION("built attestors are not reported") {
-    ConfigResult result = LoadWithEntries(dir,
-                                          "trust_domain: example.org\n"
-                                          "attestors: {docker: {}, k8s: {kubelet_url: "
-                                          "\"http://127.0.0.1:10255\"}}\n");
-    REQUIRE(result.config.has_value());
-    CHECK(result.config->unbuilt_keys.empty());
-  }
-}
-
 TEST_CASE("A socket_path change needs a restart, a backoff change does not", "[config]") {
   Config before = EmbeddedDefaultConfig();
   Config after = before;
