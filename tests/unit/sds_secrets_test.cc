@@ -8,6 +8,7 @@
 #include "identity/local/local_ca.h"
 #include "identity/local/x509_util.h"
 #include "identity/snapshot.h"
+#include "identity/trust.h"
 #include "streams/sds_stream.h"
 #include "tests/unit/temp_dir.h"
 
@@ -131,6 +132,43 @@ TEST_CASE_METHOD(SecretsFixture, "The wildcard is every SVID and bundle by ID, n
   CHECK(Catalog().WildcardNames() == std::vector<std::string>{"spiffe://example.org/web",
                                                               "spiffe://example.org/admin",
                                                               "spiffe://example.org"});
+}
+
+TEST_CASE_METHOD(SecretsFixture,
+                 "ALL and the wildcard add the bundles the workload's entries federate with",
+                 "[sds][secrets]") {
+  auto partner_ca = identity::LocalCa::LoadOrCreate(dir_.Join("partner"), "partner.org", hours(24));
+  REQUIRE(partner_ca.ok());
+  auto partner = identity::BuildSnapshot(**partner_ca, {}, nullptr, hours(1),
+                                         std::chrono::system_clock::now());
+  REQUIRE(partner.ok());
+  auto bundle = std::make_shared<identity::TrustBundle>();
+  bundle->trust_domain_id = "spiffe://partner.org";
+  bundle->x509_der = (*partner)->bundle_der;
+  identity::IdentitySnapshot federating = *identity_.snapshot;
+  federating.entries[2].federates_with = {"spiffe://partner.org"};  // /admin, one of ours
+  identity_.snapshot =
+      identity::WithTrust(federating, nullptr, {{bundle->trust_domain_id, bundle}});
+
+  CHECK(Catalog().WildcardNames() ==
+        std::vector<std::string>{"spiffe://example.org/web", "spiffe://example.org/admin",
+                                 "spiffe://example.org", "spiffe://partner.org"});
+  CHECK(Catalog().Find("spiffe://partner.org"));
+  std::optional<Secret> all = Catalog().Find("ALL");
+  REQUIRE(all);
+  SPIFFECertValidatorConfig validator;
+  REQUIRE(all->validation_context().custom_validator_config().typed_config().UnpackTo(&validator));
+  REQUIRE(validator.trust_domains_size() == 2);
+  CHECK(validator.trust_domains(0).name() == "example.org");
+  CHECK(validator.trust_domains(1).name() == "partner.org");
+  // ROOTCA stays the own trust domain's alone.
+  REQUIRE(Catalog()
+              .Find("ROOTCA")
+              ->validation_context()
+              .custom_validator_config()
+              .typed_config()
+              .UnpackTo(&validator));
+  CHECK(validator.trust_domains_size() == 1);
 }
 
 TEST_CASE_METHOD(SecretsFixture, "Names the workload does not have are left out",
