@@ -6,7 +6,6 @@
 #include "envoy/extensions/transport_sockets/tls/v3/tls_spiffe_validator_config.pb.h"
 #include "identity/local/x509_util.h"
 #include "identity/trust.h"
-#include "identity/trust.h"
 #include "streams/serialize.h"
 
 namespace reattest::streams {

@@ -228,13 +228,18 @@ TEST_CASE(
     "An SDS client in a container gets default and ROOTCA at once while the daemon is down, "
     "and the docker-derived SVID on the same stream when it returns",
     "[docker][sds]") {
+  // Our C++ client, and the pure-JavaScript one that shares no code with reattest.
+  std::vector<std::string> client =
+      GENERATE(std::vector<std::string>{SDS_WATCH_BINARY},
+               std::vector<std::string>{REATTEST_NODE, REATTEST_INTEROP_DIR "/watch_sds.mjs"});
+  INFO(client.back());
   DockerNode node(kHostAndWeb, kFastRetries);
   auto agent = node.fixture().Start();
   REQUIRE(agent->ready());
   TakeDaemonDown(node.daemon(), /*kill=*/true);
 
-  WatchProcess sds({SDS_WATCH_BINARY, node.fixture().socket(), "default", "ROOTCA", kWeb},
-                   CgroupProcsFilesOf(node.container().pid));
+  client.insert(client.end(), {node.fixture().socket(), "default", "ROOTCA", kWeb});
+  WatchProcess sds(client, CgroupProcsFilesOf(node.container().pid));
   REQUIRE(sds.WaitFor("update 1", milliseconds(5000)));
   CHECK(sds.output().find("+ default\n+ ROOTCA\nupdate 1") != std::string::npos);
   CHECK(WaitFor([&] { return node.Series("reattest_stuck_streams{api=\"sds\"}") == 1; }));

@@ -7,30 +7,11 @@
 // bundle with a matching key, the SPIFFE ID is served on a names change and
 // the delta stream sends ROOTCA with a version.
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
-import protoLoader from '@grpc/proto-loader';
+import { envoyNode as node, sdsClient, secretType } from './sds.mjs';
 
 const [socketPath, expectedId] = process.argv.slice(2);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const protoDir = path.join(here, '../../proto');
-const definition = protoLoader.loadSync(
-  [
-    'envoy/service/secret/v3/sds.proto',
-    'envoy/extensions/transport_sockets/tls/v3/secret.proto',
-    'envoy/extensions/transport_sockets/tls/v3/tls_spiffe_validator_config.proto',
-  ],
-  // json: Any values are decoded into their message, with an `@type`.
-  { keepCase: true, json: true, includeDirs: [protoDir, '/usr/include'] },
-);
-const api = grpc.loadPackageDefinition(definition);
-const client = new api.envoy.service.secret.v3.SecretDiscoveryService(
-  `unix://${socketPath}`,
-  grpc.credentials.createInsecure(),
-);
-const secretType = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
-const node = { id: 'interop-envoy', cluster: 'interop', user_agent_name: 'envoy' };
+const client = sdsClient(socketPath);
 
 function fail(message) {
   console.error(`interop: ${message}`);
