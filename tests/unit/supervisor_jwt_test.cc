@@ -67,12 +67,13 @@ const auto kEntries =
 
 TEST_CASE("A call naming an identity waits for it while the workload is degraded",
           "[supervisor][jwt]") {
+  // Declared first: it outlives the harness, which ends it at shutdown.
+  NamedIdentitySink sink("spiffe://example.org/web");
   TwoAttestors node;
   node.docker->Queue(Failed(Outcome::kTransientError));
   SupervisorHarness harness(std::move(node.owned), Options());
   harness.SetIdentity(kEntries);
 
-  NamedIdentitySink sink("spiffe://example.org/web");
   harness.Attach(sink, getpid());
   REQUIRE(sink.WaitDeliveries(1));
   // Delivered only after the retry: the first round had /host alone.
@@ -82,11 +83,12 @@ TEST_CASE("A call naming an identity waits for it while the workload is degraded
 
 TEST_CASE("A call naming an identity that a complete workload lacks is refused at once",
           "[supervisor][jwt]") {
+  // Declared first: it outlives the harness, which ends it at shutdown.
+  NamedIdentitySink sink("spiffe://example.org/other");
   TwoAttestors node;
   SupervisorHarness harness(std::move(node.owned), Options());
   harness.SetIdentity(kEntries);
 
-  NamedIdentitySink sink("spiffe://example.org/other");
   harness.Attach(sink, getpid());
   std::optional<absl::Status> ended = sink.WaitEnded();
   REQUIRE(ended);
@@ -97,11 +99,12 @@ TEST_CASE("A call naming an identity that a complete workload lacks is refused a
 
 TEST_CASE("A call that needs no identity is answered after the first attestation",
           "[supervisor][jwt]") {
+  // Declared first: it outlives the harness, which ends it at shutdown.
+  AnyOutcomeSink sink;
   TwoAttestors node;
   SupervisorHarness harness(std::move(node.owned), Options());
   harness.SetIdentity(Snapshot({{"/other", {"unix:uid:4242"}}}));
 
-  AnyOutcomeSink sink;
   harness.Attach(sink, getpid());
   REQUIRE(sink.WaitDeliveries(1));
   CHECK(sink.deliveries()[0].empty());
