@@ -142,7 +142,7 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
 };
 
 // A streaming call refused before it reached the supervisor (missing header,
-// unknown caller, not built yet): finishes at once and deletes itself.
+// unknown caller): finishes at once and deletes itself.
 template <typename Response>
 class RejectedStream : public grpc::ServerWriteReactor<Response> {
  public:
