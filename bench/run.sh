@@ -78,9 +78,10 @@ start_servers() {
   "$bin/cli/reattest" run --config "$dir/config.yaml" 2>>"$dir/agent.log" &
   agent_pid=$!
   wait_socket "$dir/agent.sock"
-  for api in x509 sds; do
-    [ -f "$dir/$api.bin" ] ||
-      "$load" capture --api $api --socket "$dir/agent.sock" --out "$dir/$api.bin" >/dev/null
+  local captured
+  for captured in x509 sds; do
+    [ -f "$dir/$captured.bin" ] || "$load" capture --api $captured --socket "$dir/agent.sock" \
+      --out "$dir/$captured.bin" >/dev/null
   done
   "$bin/bench/bench_baseline" "$dir/baseline.sock" "$dir/x509.bin" "$dir/sds.bin" &
   baseline_pid=$!
@@ -116,11 +117,13 @@ for r in $(seq 1 "$repeats"); do
       else
         trigger="kill -USR1 $baseline_pid"
       fi
+      # A scenario that fails is reported and leaves its figures out ("-" in
+      # RESULTS.md) rather than ending the run.
       "$load" streams --api $api --socket "$sock" --server-pid "$pid" --streams "$streams" \
         --per-connection 100 --idle-seconds "$idle_seconds" --trigger "$trigger" |
-        record $server "${prefix}streams" "$r"
+        record $server "${prefix}streams" "$r" || echo "FAILED: $server ${prefix}streams, repeat $r"
       "$load" latency --api $api --socket "$sock" --connections "$connections" |
-        record $server "${prefix}latency" "$r"
+        record $server "${prefix}latency" "$r" || echo "FAILED: $server ${prefix}latency, repeat $r"
     done
     stop_servers
   done
