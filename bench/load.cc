@@ -1,11 +1,12 @@
 // The benchmark load generator. One binary drives both servers, reattest and
 // the bare baseline, through the same client code, and prints `key=value`
-// lines that bench/run.sh collects.
+// lines that bench/run.sh collects. `--api x509` (the default) opens
+// FetchX509SVID streams, `--api sds` Envoy's StreamSecrets.
 //
-//   bench_load capture  --socket S --out FILE
-//   bench_load latency  --socket S --connections N
-//   bench_load streams  --socket S --server-pid P --streams N --per-connection K
-//                       --idle-seconds T --trigger 'shell command'
+//   bench_load capture  --api A --socket S --out FILE
+//   bench_load latency  --api A --socket S --connections N
+//   bench_load streams  --api A --socket S --server-pid P --streams N
+//                       --per-connection K --idle-seconds T --trigger 'shell command'
 //   bench_load recovery --socket S --docker-socket D --expect-id ID
 //   bench_load storm    --socket S --docker-socket D --expect-id ID
 //                       --cgroups FILE --streams-per-container K
@@ -53,8 +54,9 @@ double Quantile(std::vector<double>& values, double q) {
 
 void Print(const std::string& key, double value) { std::printf("%s=%.4f\n", key.c_str(), value); }
 
+template <typename Message>
 int Capture(std::map<std::string, std::string>& flags) {
-  StreamFleet fleet;
+  StreamFleet<Message> fleet;
   fleet.Open(flags["socket"], 1, 1);
   if (!fleet.WaitAll(1, milliseconds(10000))) {
     std::fprintf(stderr, "capture: no response from %s\n", flags["socket"].c_str());
@@ -66,12 +68,13 @@ int Capture(std::map<std::string, std::string>& flags) {
 }
 
 // A fresh connection each time: connect, open the stream, first message.
+template <typename Message>
 int Latency(std::map<std::string, std::string>& flags) {
   int connections = std::stoi(flags["connections"]);
   std::vector<double> samples;
   for (int i = 0; i < connections; ++i) {
     Clock::time_point start = Clock::now();
-    StreamFleet fleet;
+    StreamFleet<Message> fleet;
     fleet.Open(flags["socket"], 1, 1);
     if (!fleet.WaitAll(1, milliseconds(10000))) {
       std::fprintf(stderr, "latency: connection %d got no response\n", i);
@@ -86,12 +89,13 @@ int Latency(std::map<std::string, std::string>& flags) {
 
 // Memory and idle CPU with many open streams, then one change fanned out to
 // all of them.
+template <typename Message>
 int Streams(std::map<std::string, std::string>& flags) {
   pid_t server = std::stoi(flags["server-pid"]);
   int count = std::stoi(flags["streams"]);
   long rss_before = ResidentBytes(server);
 
-  StreamFleet fleet;
+  StreamFleet<Message> fleet;
   fleet.Open(flags["socket"], count, std::stoi(flags["per-connection"]));
   if (!fleet.WaitAll(1, milliseconds(120000))) {
     std::fprintf(stderr, "streams: not every stream got its first message\n");
@@ -126,7 +130,7 @@ int Streams(std::map<std::string, std::string>& flags) {
 }
 
 // Whether the latest message of every stream of the fleet lists `id`.
-bool AllHave(StreamFleet& fleet, int streams, const std::string& id) {
+bool AllHave(X509Fleet& fleet, int streams, const std::string& id) {
   for (int i = 0; i < streams; ++i) {
     bool has = false;
     X509SVIDResponse last = fleet.Last(i);
@@ -145,7 +149,7 @@ bool AllHave(StreamFleet& fleet, int streams, const std::string& id) {
 // heals; the full set must follow on the same stream.
 int Recovery(std::map<std::string, std::string>& flags) {
   FakeDocker docker(flags["docker-socket"]);
-  StreamFleet fleet;
+  X509Fleet fleet;
   fleet.Open(flags["socket"], 1, 1);
   if (!fleet.WaitAll(1, milliseconds(10000))) {
     std::fprintf(stderr, "recovery: no partial set\n");
@@ -181,7 +185,7 @@ int Recovery(std::map<std::string, std::string>& flags) {
   close(fd);
   int streams = std::stoi(flags["streams-per-container"]);
   {
-    StreamFleet fleet;
+    X509Fleet fleet;
     fleet.Open(flags["socket"], streams, streams);
     bool partial = fleet.WaitAll(1, milliseconds(60000));
     if (!partial || write(report, "p", 1) != 1) {
@@ -260,6 +264,17 @@ int Storm(std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+using Mode = int (*)(std::map<std::string, std::string>&);
+
+// The mode for the stream API named by --api.
+Mode ForApi(Mode x509, Mode sds, std::map<std::string, std::string>& flags) {
+  auto api = flags.find("api");
+  if (api == flags.end() || api->second == "x509") {
+    return x509;
+  }
+  return api->second == "sds" ? sds : nullptr;
+}
+
 }  // namespace
 }  // namespace reattest::bench
 
@@ -267,18 +282,19 @@ int main(int argc, char** argv) {
   using namespace reattest::bench;
   // The same Abseil setting as both servers (NOTES: deadlock detection).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const std::map<std::string, int (*)(std::map<std::string, std::string>&)> modes = {
-      {"capture", Capture},
-      {"latency", Latency},
-      {"streams", Streams},
+  auto flags = ParseFlags(argc, argv);
+  const std::map<std::string, Mode> modes = {
+      {"capture", ForApi(Capture<X509SVIDResponse>, Capture<DiscoveryResponse>, flags)},
+      {"latency", ForApi(Latency<X509SVIDResponse>, Latency<DiscoveryResponse>, flags)},
+      {"streams", ForApi(Streams<X509SVIDResponse>, Streams<DiscoveryResponse>, flags)},
       {"recovery", Recovery},
       {"storm", Storm}};
   auto mode = modes.find(argc > 1 ? argv[1] : "");
-  if (mode == modes.end()) {
+  if (mode == modes.end() || mode->second == nullptr) {
     std::fprintf(stderr,
-                 "usage: bench_load capture|latency|streams|recovery|storm --flag value ...\n");
+                 "usage: bench_load capture|latency|streams|recovery|storm [--api x509|sds] "
+                 "--flag value ...\n");
     return 2;
   }
-  auto flags = ParseFlags(argc, argv);
   return mode->second(flags);
 }

@@ -31,7 +31,9 @@ Every figure is the median over the repeats; reattest and the baseline (a bare
 gRPC callback server answering the same captured response, \`bench/baseline_server.cc\`)
 were measured in the same run by the same client (\`bench/load.cc\`).
 $streams streams over 100-stream connections; $connections fresh connections for
-latency; idle CPU over $idle s. Raw figures: \`bench/results.csv\`.
+latency; idle CPU over $idle s. SDS rows: the same scenarios with Envoy-like
+StreamSecrets streams (\`default\` and \`ROOTCA\`, every response ACKed)
+instead of FetchX509SVID. Raw figures: \`bench/results.csv\`.
 
 | scenario | reattest | baseline | ratio | repeats | target |
 |---|---|---|---|---|---|
@@ -43,6 +45,12 @@ row "fan-out: median stream (ms)" streams fanout_p50_ms "-"
 row "fan-out: first to last stream (ms)" streams fanout_spread_ms "<= 1.3x"
 row "memory: RSS per idle open stream (bytes)" streams rss_per_stream_bytes "<= 1.2x"
 row "idle CPU with every stream open (CPU s over ${idle} s)" streams idle_cpu_seconds "next to baseline"
+row "SDS: connect to first StreamSecrets response, p50 (ms)" sds_latency first_response_p50_ms "<= 1.3x"
+row "SDS: connect to first StreamSecrets response, p99 (ms)" sds_latency first_response_p99_ms "-"
+row "SDS fan-out: entries change reaches every stream (ms)" sds_streams fanout_all_ms "<= 1000 ms, <= 1.3x"
+row "SDS fan-out: first to last stream (ms)" sds_streams fanout_spread_ms "<= 1.3x"
+row "SDS memory: RSS per idle open stream (bytes)" sds_streams rss_per_stream_bytes "<= 1.2x"
+row "SDS idle CPU with every stream open (CPU s over ${idle} s)" sds_streams idle_cpu_seconds "next to baseline"
 range_row "recovery push: heal to full set on the stream, median / max (ms)" recovery heal_to_full_set_ms \
   "<= one retry delay (<= 240 ms) + 5 ms"
 range_row "recovery push: successful lookup to client, median / max (ms)" recovery lookup_to_client_ms \

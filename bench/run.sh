@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark scenario against reattest and the bare gRPC baseline in
-# one run, with the same client, and writes bench/RESULTS.md (a table of
-# reattest, baseline and ratio) and bench/results.csv (every raw figure).
+# one run, with the same client, for Workload API (X.509) and SDS streams, and
+# writes bench/RESULTS.md (a table of reattest, baseline and ratio) and
+# bench/results.csv (every raw figure).
 # Needs root (the recovery scenario puts the client into a container cgroup).
 #
 # Usage: bench/run.sh [REPEATS]   (env: STREAMS=10000 IDLE_SECONDS=60
@@ -30,7 +31,7 @@ v2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
 cgroups=$v2/reattest-bench  # containers' cgroups: $cgroups/docker/<64 hex>
 cleanup() {
   for pid in $agent_pid $baseline_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rmdir "$cgroups"/docker/* "$cgroups/docker" "$cgroups" 2>/dev/null
+  rmdir "$cgroups"/docker/* "$cgroups/docker" "$cgroups" 2>/dev/null || true
   rm -rf "$dir"
 }
 new_container_cgroup() {
@@ -44,6 +45,8 @@ trap cleanup EXIT
 # The bench config of the issue: unix attestor plus docker against the fake
 # Docker API, fast retries, no periodic re-attestation. Limits are raised so
 # that ten thousand streams from one user are allowed.
+# A hint edit re-mints the entry's SVID (identity/snapshot.cc), so it changes
+# the X.509 message and the SDS `default` secret alike.
 entries() {  # $1: a hint that makes the file (and every SVID message) change
   cat <<YAML
 entries:
@@ -75,9 +78,12 @@ start_servers() {
   "$bin/cli/reattest" run --config "$dir/config.yaml" 2>>"$dir/agent.log" &
   agent_pid=$!
   wait_socket "$dir/agent.sock"
-  [ -f "$dir/response.bin" ] ||
-    "$load" capture --socket "$dir/agent.sock" --out "$dir/response.bin" >/dev/null
-  "$bin/bench/bench_baseline" "$dir/baseline.sock" "$dir/response.bin" &
+  local captured
+  for captured in x509 sds; do
+    [ -f "$dir/$captured.bin" ] || "$load" capture --api $captured --socket "$dir/agent.sock" \
+      --out "$dir/$captured.bin" >/dev/null
+  done
+  "$bin/bench/bench_baseline" "$dir/baseline.sock" "$dir/x509.bin" "$dir/sds.bin" &
   baseline_pid=$!
   wait_socket "$dir/baseline.sock"
 }
@@ -98,22 +104,29 @@ record() {  # server scenario repeat < key=value lines
 flip=a
 for r in $(seq 1 "$repeats"); do
   echo "repeat $r of $repeats"
-  start_servers
-  for server in reattest baseline; do
-    if [ $server = reattest ]; then sock=$dir/agent.sock; pid=$agent_pid; else sock=$dir/baseline.sock; pid=$baseline_pid; fi
-    # Memory first, on a fresh server; latency after.
-    if [ $server = reattest ]; then
-      flip=$([ $flip = a ] && echo b || echo a)
-      entries $flip > "$dir/entries.next"
-      trigger="mv $dir/entries.next $dir/entries.yaml"
-    else
-      trigger="kill -USR1 $baseline_pid"
-    fi
-    "$load" streams --socket "$sock" --server-pid "$pid" --streams "$streams" --per-connection 100 \
-      --idle-seconds "$idle_seconds" --trigger "$trigger" | record $server streams "$r"
-    "$load" latency --socket "$sock" --connections "$connections" | record $server latency "$r"
+  for api in x509 sds; do
+    prefix=$([ $api = sds ] && echo sds_ || true)
+    start_servers
+    for server in reattest baseline; do
+      if [ $server = reattest ]; then sock=$dir/agent.sock; pid=$agent_pid; else sock=$dir/baseline.sock; pid=$baseline_pid; fi
+      # Memory first, on a fresh server; latency after.
+      if [ $server = reattest ]; then
+        flip=$([ $flip = a ] && echo b || echo a)
+        entries $flip > "$dir/entries.next"
+        trigger="mv $dir/entries.next $dir/entries.yaml"
+      else
+        trigger="kill -USR1 $baseline_pid"
+      fi
+      # A scenario that fails is reported and leaves its figures out ("-" in
+      # RESULTS.md) rather than ending the run.
+      "$load" streams --api $api --socket "$sock" --server-pid "$pid" --streams "$streams" \
+        --per-connection 100 --idle-seconds "$idle_seconds" --trigger "$trigger" |
+        record $server "${prefix}streams" "$r" || echo "FAILED: $server ${prefix}streams, repeat $r"
+      "$load" latency --api $api --socket "$sock" --connections "$connections" |
+        record $server "${prefix}latency" "$r" || echo "FAILED: $server ${prefix}latency, repeat $r"
+    done
+    stop_servers
   done
-  stop_servers
 done
 # Recovery push: a process in a container's cgroup connects while the Docker
 # API fails, gets the unix-only set, and the API heals (reattest only: the
