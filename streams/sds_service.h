@@ -17,7 +17,7 @@ class SdsService final
              metrics::Metrics& metrics, const ConnectionRegistry& connections,
              supervisor::SdsConfig config)
       : config_(std::move(config)),
-        context_{loop, supervisor, metrics, config_},
+        context_{loop, supervisor, metrics, config_, secrets_},
         connections_(connections) {}
 
   grpc::ServerBidiReactor<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse>*
@@ -33,6 +33,7 @@ class SdsService final
   auto* OpenStream(grpc::CallbackServerContext* context);
 
   const supervisor::SdsConfig config_;
+  SdsSecretCache secrets_;
   const SdsContext context_;
   const ConnectionRegistry& connections_;
 };

@@ -27,15 +27,28 @@ void LogNack(const supervisor::ConnectionInfo& caller, const std::string& node_i
       {{"pid", caller.pid}, {"node", node_id}, {"rejected", rejected}, {"error", error.message()}});
 }
 
+bool SpiffeValidation(const SdsContext& context, bool node_disables_validation) {
+  return !context.config.disable_spiffe_cert_validation && !node_disables_validation;
+}
+
 // The subscription's names that exist, then, for a wildcard, every
-// resource by ID (each name once).
-ResourceList ResolveSubscribed(const SecretCatalog& catalog, std::vector<std::string> names,
+// resource by ID (each name once). Streams asking alike share one
+// resolution through the context's cache.
+ResourceList ResolveSubscribed(const SdsContext& context,
+                               const supervisor::WorkloadIdentity& identity,
+                               bool node_disables_validation, std::vector<std::string> names,
                                bool wildcard) {
-  if (wildcard) {
-    std::vector<std::string> all = catalog.WildcardNames();
-    names.insert(names.end(), all.begin(), all.end());
-  }
-  return catalog.Resolve(names);
+  SdsSecretCache::Key key{identity, SpiffeValidation(context, node_disables_validation),
+                          std::move(names), wildcard};
+  return context.secrets.Resolve(key, [&key, &context] {
+    SecretCatalog catalog(key.identity, context.config, key.spiffe_validation);
+    std::vector<std::string> all = key.names;
+    if (key.wildcard) {
+      std::vector<std::string> every = catalog.WildcardNames();
+      all.insert(all.end(), every.begin(), every.end());
+    }
+    return catalog.Resolve(all);
+  });
 }
 
 }  // namespace
@@ -46,13 +59,6 @@ absl::Status CheckTypeUrl(const std::string& type_url) {
   }
   return absl::InvalidArgumentError(
       Concat("unsupported type_url ", type_url, "; want ", kSecretTypeUrl));
-}
-
-SecretCatalog CatalogFor(const SdsContext& context, const supervisor::WorkloadIdentity& identity,
-                         bool node_disables_validation) {
-  bool spiffe_validation =
-      !context.config.disable_spiffe_cert_validation && !node_disables_validation;
-  return SecretCatalog(identity, context.config, spiffe_validation);
 }
 
 bool NodeDisablesSpiffeValidation(const envoy::config::core::v3::Node& node) {
@@ -90,8 +96,9 @@ std::unique_ptr<discovery::DiscoveryResponse> SotwSdsStream::Next(
   if (!subscription_.subscribed()) {
     return nullptr;
   }
-  std::optional<SotwResponse> offer = subscription_.Offer(
-      ResolveSubscribed(Catalog(identity), subscription_.names(), subscription_.wildcard()));
+  std::optional<SotwResponse> offer =
+      subscription_.Offer(ResolveSubscribed(context(), identity, node_disables_validation(),
+                                            subscription_.names(), subscription_.wildcard()));
   if (!offer) {
     return nullptr;
   }
@@ -126,8 +133,8 @@ std::unique_ptr<discovery::DeltaDiscoveryResponse> DeltaSdsStream::Next(
     return nullptr;
   }
   std::optional<DeltaResponse> offer = subscription_.Offer(ResolveSubscribed(
-      Catalog(identity), {subscription_.names().begin(), subscription_.names().end()},
-      subscription_.wildcard()));
+      context(), identity, node_disables_validation(),
+      {subscription_.names().begin(), subscription_.names().end()}, subscription_.wildcard()));
   if (!offer) {
     return nullptr;
   }
@@ -165,11 +172,12 @@ void SdsFetch::Deliver(const supervisor::WorkloadIdentity& identity) {
   if (finished_) {
     return;
   }
-  SecretCatalog catalog =
-      CatalogFor(context_, identity, NodeDisablesSpiffeValidation(request_.node()));
   std::vector<std::string> names(request_.resource_names().begin(),
                                  request_.resource_names().end());
-  ResourceList resources = ResolveSubscribed(catalog, names, IsWildcard(names));
+  bool wildcard = IsWildcard(names);
+  ResourceList resources =
+      ResolveSubscribed(context_, identity, NodeDisablesSpiffeValidation(request_.node()),
+                        std::move(names), wildcard);
   response_.set_version_info(ContentVersion(resources));
   response_.set_type_url(kSecretTypeUrl);
   response_.set_nonce(NextNonce());

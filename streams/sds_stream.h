@@ -20,6 +20,7 @@
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "metrics/metrics.h"
 #include "streams/grpc_status.h"
+#include "streams/sds_secret_cache.h"
 #include "streams/sds_secrets.h"
 #include "streams/sds_xds.h"
 #include "supervisor/config.h"
@@ -37,6 +38,7 @@ struct SdsContext {
   supervisor::Supervisor& supervisor;
   metrics::Metrics& metrics;
   const supervisor::SdsConfig& config;
+  SdsSecretCache& secrets;  // loop thread only
 };
 
 // Whether an Envoy's node metadata turns SPIFFE validation off for it
@@ -45,9 +47,6 @@ bool NodeDisablesSpiffeValidation(const envoy::config::core::v3::Node& node);
 // OK for the Secret type URL, or none (xDS lets a singleton service's client
 // leave it out); InvalidArgument for any other.
 absl::Status CheckTypeUrl(const std::string& type_url);
-// The secrets an SDS call sees: `node` may turn SPIFFE validation off.
-SecretCatalog CatalogFor(const SdsContext& context, const supervisor::WorkloadIdentity& identity,
-                         bool node_disables_validation);
 
 // The gRPC and supervisor plumbing shared by StreamSecrets and DeltaSecrets;
 // subclasses say how a request is taken and what to send next.
@@ -143,9 +142,8 @@ class SdsBidiStream : public grpc::ServerBidiReactor<Request, Response>,
   const supervisor::ConnectionInfo& caller() const { return caller_; }
   // The Envoy's node ID, from its first request; for logs.
   const std::string& node_id() const { return node_id_; }
-  SecretCatalog Catalog(const supervisor::WorkloadIdentity& identity) const {
-    return CatalogFor(context_, identity, node_disables_validation_);
-  }
+  const SdsContext& context() const { return context_; }
+  bool node_disables_validation() const { return node_disables_validation_; }
 
  private:
   // Ends the stream from our side: the supervisor forgets it first.
