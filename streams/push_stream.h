@@ -33,10 +33,6 @@ class PushStream : public grpc::ServerWriteReactor<Response>, public supervisor:
   PushStream(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
              metrics::Metrics& metrics, supervisor::Api api, std::shared_ptr<Cache> cache)
       : loop_(loop), supervisor_(supervisor), metrics_(metrics), api_(api), cache_(cache) {}
-  // A stream that renders for itself.
-  PushStream(supervisor::EventLoop& loop, supervisor::Supervisor& supervisor,
-             metrics::Metrics& metrics, supervisor::Api api, typename Cache::Renderer render)
-      : PushStream(loop, supervisor, metrics, api, std::make_shared<Cache>(std::move(render))) {}
 
   // gRPC thread, right after construction.
   void Open(const supervisor::ConnectionInfo& caller) {
